@@ -1,0 +1,58 @@
+"""Mesa: multi-stakeholder consultations and roundtables on migration policy."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance_path = os.environ.get("MESA_INSTANCE_PATH", str(ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    from .extensions import csrf, db, login_manager, migrate
+    from . import models  # noqa: F401  (register every table)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from . import database, web
+
+    database.init_app(app)
+    web.init_app(app)
+
+    from .accounts.routes import bp as accounts_bp
+    from .consultations.routes import bp as consultations_bp
+    from .contributions.routes import bp as contributions_bp
+    from .main.routes import bp as main_bp
+    from .objectives.routes import bp as objectives_bp
+    from .organisations.routes import bp as organisations_bp
+
+    for bp in (main_bp, accounts_bp, organisations_bp, consultations_bp, contributions_bp, objectives_bp):
+        app.register_blueprint(bp)
+
+    from . import cli
+
+    cli.init_app(app)
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app

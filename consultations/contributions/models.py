@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..reference import STAKEHOLDER_CATEGORIES, voice_label
+from ..timeutil import utcnow
+
+_categories = ", ".join(f"'{c}'" for c in STAKEHOLDER_CATEGORIES)
+
+STATUSES = ("active", "withdrawn")
+
+# A proposal answers one or more challenges of the same consultation.
+proposal_answers = Table(
+    "proposal_answers",
+    db.metadata,
+    Column("proposal_id", ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "challenge_id",
+        ForeignKey("contributions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class ContributionObjective(db.Model):
+    __tablename__ = "contribution_objectives"
+    __table_args__ = (
+        CheckConstraint("objective BETWEEN 1 AND 23", name="objective"),
+        Index("ix_contribution_objectives_objective_contribution", "objective", "contribution_id"),
+    )
+
+    contribution_id: Mapped[int] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )
+    objective: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ContributionPrinciple(db.Model):
+    __tablename__ = "contribution_principles"
+
+    contribution_id: Mapped[int] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )
+    principle: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class Contribution(db.Model):
+    __tablename__ = "contributions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('challenge', 'proposal', 'good_practice')", name="kind"),
+        CheckConstraint("status IN ('active', 'withdrawn')", name="status"),
+        CheckConstraint(f"stakeholder_category IN ({_categories})", name="category"),
+        Index("ix_contributions_consultation_status_created", "consultation_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # Recorded as they were at submission time.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    stakeholder_category: Mapped[str] = mapped_column(String(40), index=True)
+    governance_level: Mapped[str | None] = mapped_column(String(20), index=True)
+    # The contributor agreed that the organisation be named with this contribution.
+    name_organisation: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    consultation: Mapped["Consultation"] = relationship()  # noqa: F821
+    author: Mapped["User | None"] = relationship()  # noqa: F821
+    objectives: Mapped[list[ContributionObjective]] = relationship(
+        cascade="all, delete-orphan", order_by=ContributionObjective.objective
+    )
+    principles: Mapped[list[ContributionPrinciple]] = relationship(
+        cascade="all, delete-orphan", order_by=ContributionPrinciple.principle
+    )
+    answers: Mapped[list["Contribution"]] = relationship(
+        secondary=proposal_answers,
+        primaryjoin=id == proposal_answers.c.proposal_id,
+        secondaryjoin=id == proposal_answers.c.challenge_id,
+        back_populates="answered_by",
+        order_by="Contribution.id",
+    )
+    answered_by: Mapped[list["Contribution"]] = relationship(
+        secondary=proposal_answers,
+        primaryjoin=id == proposal_answers.c.challenge_id,
+        secondaryjoin=id == proposal_answers.c.proposal_id,
+        back_populates="answers",
+        order_by="Contribution.id",
+    )
+
+    @property
+    def objective_numbers(self) -> list[int]:
+        return [o.objective for o in self.objectives]
+
+    @property
+    def principle_keys(self) -> list[str]:
+        return [p.principle for p in self.principles]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def voice(self) -> str:
+        """Who spoke, as shown publicly: the organisation only if it agreed to be named."""
+        label = voice_label(self.stakeholder_category, self.governance_level)
+        if self.name_organisation and self.organisation_name:
+            return f"{self.organisation_name} — {label}"
+        return label
+
+    def __repr__(self) -> str:
+        return f"<Contribution {self.id} {self.kind}>"

@@ -1,0 +1,15 @@
+"""Every model, imported in one place for Alembic and the app factory."""
+from .accounts.models import User  # noqa: F401
+from .consultations.models import (  # noqa: F401
+    Consultation,
+    ConsultationObjective,
+    consultation_invitations,
+    consultation_organisers,
+)
+from .contributions.models import (  # noqa: F401
+    Contribution,
+    ContributionObjective,
+    ContributionPrinciple,
+    proposal_answers,
+)
+from .organisations.models import Organisation  # noqa: F401

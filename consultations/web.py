@@ -1,0 +1,122 @@
+"""Request-level wiring: login, security headers, error pages, template helpers."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from . import permissions, reference
+from .extensions import db, login_manager
+from .markdown import stored_html
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "You do not have permission to do this."),
+    404: ("Not found", "There is nothing at this address, or you may not see it."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    413: (
+        "Too large",
+        "What you sent is larger than this platform accepts. Shorten the text and try again.",
+    ),
+    429: ("Too many requests", "Please wait a moment and try again."),
+    500: ("Something went wrong", "An unexpected error happened. Nothing was saved; try again."),
+}
+
+
+@login_manager.user_loader
+def load_user(session_id: str):
+    from .accounts.models import User
+
+    user_id, _, token = (session_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or user.session_token != token:
+        return None
+    return user
+
+
+def _url_with(**changes) -> str:
+    """The current URL with some query arguments replaced (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    query = urlencode(args, doseq=True)
+    return request.path + ("?" + query if query else "")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Log in to continue."
+    login_manager.login_message_category = "info"
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    def _error_page(code: int, description: str | None = None):
+        title, text = ERROR_TEXT.get(code, ("Error", "The request could not be completed."))
+        return render_template("errors/error.html", code=code, title=title, text=description or text), code
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        # Our own aborts may carry a specific, user-facing description.
+        description = getattr(exc, "mesa_message", None)
+        return _error_page(exc.code, description)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        # Keep what the person typed so nothing is lost: show it back to copy.
+        kept = [
+            (key, value)
+            for key, value in request.form.items(multi=True)
+            if key not in ("csrf_token",) and "password" not in key and value.strip()
+        ]
+        return render_template("errors/csrf.html", kept=kept), 400
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        return _error_page(500)
+
+    app.jinja_env.filters["html"] = stored_html
+    app.jinja_env.globals.update(
+        objectives=reference.objectives,
+        objective=reference.objective,
+        principles_by_key=reference.principles_by_key,
+        category_label=reference.category_label,
+        level_label=reference.level_label,
+        voice_label=reference.voice_label,
+        STAKEHOLDER_CATEGORIES=reference.STAKEHOLDER_CATEGORIES,
+        CONSULTATION_KINDS=reference.CONSULTATION_KINDS,
+        CONTRIBUTION_KINDS=reference.CONTRIBUTION_KINDS,
+        LANGUAGES=reference.LANGUAGES,
+        url_with=_url_with,
+        **permissions.template_predicates(),
+    )
+
+    @app.template_filter("date")
+    def _date(value, fmt: str = "%-d %B %Y"):
+        return value.strftime(fmt) if value else ""

@@ -1,0 +1,26 @@
+// Progressive enhancement only: every page works without JavaScript.
+// Groups marked data-show-when="field=value" are hidden while that radio/select has another value.
+(function () {
+  "use strict";
+  function update(group) {
+    var rule = group.getAttribute("data-show-when").split("=");
+    var name = rule[0], value = rule[1];
+    var form = group.closest("form");
+    if (!form) return;
+    var checked = form.querySelector('input[name="' + name + '"]:checked');
+    var current = checked ? checked.value : (form.elements[name] ? form.elements[name].value : "");
+    group.hidden = current !== value;
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var groups = document.querySelectorAll("[data-show-when]");
+    groups.forEach(function (group) {
+      update(group);
+      var name = group.getAttribute("data-show-when").split("=")[0];
+      var form = group.closest("form");
+      if (!form) return;
+      form.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
+        input.addEventListener("change", function () { update(group); });
+      });
+    });
+  });
+})();

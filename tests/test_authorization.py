@@ -1,0 +1,145 @@
+"""Authorization matrix: every route of the app, for every kind of visitor.
+
+The list of routes comes from the app's URL map, so a new route without an entry
+here fails ``test_every_route_has_an_entry``.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from consultations import create_app
+
+from .conftest import PASSWORD
+
+ROLES = ("anonymous", "participant", "author", "other_organiser", "organiser", "reviewer", "admin")
+
+LOGIN = 302  # anonymous visitors are sent to the login page
+
+
+def _all(code):
+    return {role: code for role in ROLES}
+
+
+def _logged_in(code, anonymous=LOGIN):
+    return {**_all(code), "anonymous": anonymous}
+
+
+def _managers(ok, others=403, anonymous=LOGIN):
+    return {**_all(others), "anonymous": anonymous, "organiser": ok, "admin": ok}
+
+
+# (endpoint, method) -> (url builder, form data or None, expected status per role)
+MATRIX = {
+    ("main.home", "GET"): (lambda w: "/", None, _all(200)),
+    ("main.about", "GET"): (lambda w: "/about", None, _all(200)),
+    ("main.healthz", "GET"): (lambda w: "/healthz", None, _all(200)),
+    ("static", "GET"): (lambda w: "/static/style.css", None, _all(200)),
+    ("accounts.register", "GET"): (lambda w: "/register", None, _logged_in(302, anonymous=200)),
+    ("accounts.register", "POST"): (lambda w: "/register", {}, _logged_in(302, anonymous=422)),
+    ("accounts.login", "GET"): (lambda w: "/login", None, _logged_in(302, anonymous=200)),
+    ("accounts.login", "POST"): (lambda w: "/login", {}, _logged_in(302, anonymous=422)),
+    ("accounts.logout", "POST"): (lambda w: "/logout", {}, _logged_in(302)),
+    ("accounts.account", "GET"): (lambda w: "/account", None, _logged_in(200)),
+    ("accounts.account", "POST"): (lambda w: "/account", {}, _logged_in(422)),
+    ("accounts.users", "GET"): (lambda w: "/admin/users", None, {**_logged_in(403), "admin": 200}),
+    ("accounts.edit_user", "GET"): (lambda w: f"/admin/users/{w.participant.id}", None, {**_logged_in(403), "admin": 200}),
+    ("accounts.edit_user", "POST"): (
+        lambda w: f"/admin/users/{w.participant.id}",
+        {"role": "participant", "organisation_id": "0"},
+        {**_logged_in(403), "admin": 302},
+    ),
+    ("organisations.index", "GET"): (lambda w: "/organisations/", None, _all(200)),
+    ("organisations.show", "GET"): (lambda w: f"/organisations/{w.org.id}", None, _all(200)),
+    ("consultations.index", "GET"): (lambda w: "/consultations/", None, _all(200)),
+    ("consultations.create", "GET"): (
+        lambda w: "/consultations/new",
+        None,
+        {**_logged_in(403), "other_organiser": 200, "organiser": 200, "admin": 200},
+    ),
+    ("consultations.create", "POST"): (
+        lambda w: "/consultations/new",
+        {},
+        {**_logged_in(403), "other_organiser": 422, "organiser": 422, "admin": 422},
+    ),
+    # A draft is secret: 404 for everyone but its organisers and admins.
+    ("consultations.show", "GET"): (lambda w: f"/consultations/{w.draft.id}", None, _managers(200, others=404, anonymous=404)),
+    ("consultations.edit", "GET"): (lambda w: f"/consultations/{w.draft.id}/edit", None, _managers(200, others=404)),
+    ("consultations.edit", "POST"): (lambda w: f"/consultations/{w.draft.id}/edit", {}, _managers(422, others=404)),
+    ("consultations.transition", "POST"): (lambda w: f"/consultations/{w.draft.id}/state/open", {}, _managers(302, others=404)),
+    ("consultations.organisers", "GET"): (lambda w: f"/consultations/{w.open.id}/organisers", None, _managers(200)),
+    ("consultations.organisers", "POST"): (lambda w: f"/consultations/{w.open.id}/organisers", {}, _managers(422)),
+    ("consultations.remove_organiser", "POST"): (
+        lambda w: f"/consultations/{w.open.id}/organisers/{w.organiser.id}/remove",
+        {},
+        _managers(302),
+    ),
+    ("contributions.create", "GET"): (lambda w: f"/consultations/{w.open.id}/contribute", None, _logged_in(200)),
+    ("contributions.create", "POST"): (lambda w: f"/consultations/{w.open.id}/contribute", {}, _logged_in(422)),
+    ("contributions.show", "GET"): (lambda w: f"/contributions/{w.contribution.id}", None, _all(200)),
+    ("contributions.edit", "GET"): (lambda w: f"/contributions/{w.contribution.id}/edit", None, {**_logged_in(403), "author": 200}),
+    ("contributions.edit", "POST"): (lambda w: f"/contributions/{w.contribution.id}/edit", {}, {**_logged_in(403), "author": 422}),
+    ("contributions.withdraw", "POST"): (lambda w: f"/contributions/{w.contribution.id}/withdraw", {}, {**_logged_in(403), "author": 302}),
+    ("objectives.index", "GET"): (lambda w: "/objectives/", None, _all(200)),
+    ("objectives.show", "GET"): (lambda w: "/objectives/1", None, _all(200)),
+}
+
+
+def _routes():
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routes.add((rule.endpoint, method))
+    return routes
+
+
+def test_every_route_has_an_entry():
+    routes = _routes()
+    assert routes - MATRIX.keys() == set(), "add these routes to the authorization matrix"
+    assert MATRIX.keys() - routes == set(), "these entries name routes that no longer exist"
+
+
+@pytest.fixture
+def world(make_user, make_org, make_consultation, make_contribution):
+    org = make_org(name="Casa de la Cultura", category="migrant_association")
+    organiser = make_user(role="organiser")
+    co_organiser = make_user(role="organiser")
+    users = {
+        "participant": make_user(organisation=make_org(name="Other NGO")),
+        "author": make_user(organisation=org),
+        "other_organiser": make_user(role="organiser"),
+        "organiser": organiser,
+        "reviewer": make_user(role="reviewer"),
+        "admin": make_user(role="admin"),
+    }
+    draft = make_consultation(organiser=organiser, state="draft")
+    open_ = make_consultation(organiser=organiser, state="open")
+    from consultations.consultations.services import add_organiser
+    from consultations.extensions import db
+
+    add_organiser(open_, co_organiser.email)
+    db.session.commit()
+    contribution = make_contribution(open_, author=users["author"])
+    return SimpleNamespace(
+        users=users, org=org, organiser=organiser, participant=users["participant"],
+        draft=draft, open=open_, contribution=contribution,
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_matrix(app, world, role):
+    failures = []
+    for (endpoint, method), (url_for_world, data, expected) in MATRIX.items():
+        client = app.test_client()
+        if role != "anonymous":
+            client.post("/login", data={"email": world.users[role].email, "password": PASSWORD})
+        url = url_for_world(world)
+        response = client.get(url) if method == "GET" else client.post(url, data=data)
+        response.close()
+        if response.status_code != expected[role]:
+            failures.append(f"{method} {url} ({endpoint}): {response.status_code}, expected {expected[role]}")
+        if response.status_code == 500:
+            failures.append(f"{method} {url}: server error")
+    assert failures == []
