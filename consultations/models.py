@@ -13,3 +13,12 @@ from .contributions.models import (  # noqa: F401
     proposal_answers,
 )
 from .organisations.models import Organisation  # noqa: F401
+from .roundtables.models import (  # noqa: F401
+    ChallengeDiscussion,
+    CouncilMember,
+    Registration,
+    Roundtable,
+    RoundtableObjective,
+    WalkIn,
+    roundtable_facilitators,
+)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    false,
     Boolean,
     CheckConstraint,
     Column,
@@ -89,10 +90,20 @@ class Contribution(db.Model):
     # The contributor agreed that the organisation be named with this contribution.
     name_organisation: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    # Raised at this roundtable (captured from the room, or submitted for it).
+    roundtable_id: Mapped[int | None] = mapped_column(
+        ForeignKey("roundtables.id", ondelete="SET NULL"), index=True
+    )
+    # Entered by a facilitator from what was said in the room: no individual named.
+    captured: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # For challenges: marked addressed by an organiser, with a note.
+    addressed_at: Mapped[datetime | None]
+    addressed_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     consultation: Mapped["Consultation"] = relationship()  # noqa: F821
+    roundtable: Mapped["Roundtable | None"] = relationship()  # noqa: F821
     author: Mapped["User | None"] = relationship()  # noqa: F821
     objectives: Mapped[list[ContributionObjective]] = relationship(
         cascade="all, delete-orphan", order_by=ContributionObjective.objective
