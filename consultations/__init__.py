@@ -45,8 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .main.routes import bp as main_bp
     from .objectives.routes import bp as objectives_bp
     from .organisations.routes import bp as organisations_bp
+    from .roundtables.routes import bp as roundtables_bp
 
-    for bp in (main_bp, accounts_bp, organisations_bp, consultations_bp, contributions_bp, objectives_bp):
+    for bp in (main_bp, accounts_bp, organisations_bp, consultations_bp, contributions_bp, objectives_bp, roundtables_bp):
         app.register_blueprint(bp)
 
     from . import cli

@@ -22,13 +22,14 @@ commits. ``load_demo`` expects an empty database.
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from .accounts.services import register_user
 from .consultations.services import add_organiser, change_state, create_consultation
 from .contributions.services import submit_contribution
 from .extensions import db
 from .organisations.services import create_organisation
+from .roundtables.services import carry_forward, create_roundtable, publish_minutes, record_attendance
 
 DOMAIN = "demo.mesa.example"
 
@@ -151,6 +152,35 @@ CONSULTATIONS: list[dict] = [
         meeting=datetime(2021, 6, 4, 10, 0),
         state_changed=datetime(2021, 6, 4, 12, 30),
         notes={"challenge": _ROUNDTABLE, "proposal": _PROPOSED},
+        # Meetings of the platform. The seed gives the second roundtable's date, length,
+        # format and attendance (16); the first one's date and the breakdown of the 16 by
+        # category are illustrative, and so is which challenges were first raised at the
+        # first roundtable (the seed says the second "continued the conversation").
+        roundtables=[
+            dict(key="first", title="First roundtable of the platform", day=date(2021, 3, 25),
+                 start=time(10, 0), end=time(12, 0), mode="online",
+                 agenda="Launch of the platform: the integration of newcomers in the province's rural areas, "
+                        "the experiences of local actors.\n\n*The date of this meeting is illustrative.*",
+                 focus=[15, 16]),
+            dict(key="second", title="Second roundtable: challenges and pilot actions", day=date(2021, 6, 4),
+                 start=time(10, 0), end=time(12, 0), mode="online", carry_from="first",
+                 agenda="1. EU priorities for integration and rural territories 2021-2027\n"
+                        "2. Needs and challenges of newcomers in Guadalajara, compared with the European "
+                        "Commission's public consultation\n"
+                        "3. Proposals for pilot actions to launch in the autumn",
+                 focus=[3, 6, 15, 16, 17, 18],
+                 walk_ins=[("international_organisation", None, 2), ("ngo", None, 5),
+                           ("migrant_association", None, 3), ("public_administration", "municipal", 3),
+                           ("public_administration", "provincial", 2), ("academia", None, 1)],
+                 minutes="16 stakeholders joined the two-hour online meeting to continue the conversation "
+                         "started by the first roundtable. Participants compared the needs and challenges of "
+                         "newcomers in Guadalajara with EU priorities for 2021-2027 and with the European "
+                         "Commission's public consultation, listed seven challenges, and brainstormed five "
+                         "proposals for pilot actions to be launched in the autumn. Common challenges of "
+                         "people living in rural areas and of newcomers were also discussed. The stakeholders "
+                         "will gather on two more occasions over 2021/2022.\n\n"
+                         "*Attendance by category is illustrative: the source gives only the total of 16.*"),
+        ],
         description="""\
 A regional multi-stakeholder cooperation platform for migrant and refugee integration in the
 **Province of Guadalajara**, set up by **IOM Spain** in cooperation with **Fundación CEPAIM** and
@@ -170,7 +200,7 @@ co-funded by the EU Asylum, Migration and Integration Fund. Platforms of the sam
   platform reopens for each of them and carries its open challenges forward.
 """,
         items=[
-            dict(ref="basic", kind="challenge", org="cepaim", named=True,
+            dict(ref="basic", kind="challenge", raised_at="first", org="cepaim", named=True,
                  title="Difficulties in covering basic needs",
                  body="Newcomers in the province's villages find it difficult to cover their basic needs.",
                  objectives=[15, 7], principles=["people-centred"]),
@@ -188,14 +218,14 @@ co-funded by the EU Asylum, Migration and Integration Fund. Platforms of the sam
                  title="Poor connection with the cultural and social environment",
                  body="Newcomers have little connection with the cultural and social life around them.",
                  objectives=[16]),
-            dict(ref="language", kind="challenge", org="assoc_gu", named=False,
+            dict(ref="language", kind="challenge", raised_at="first", org="assoc_gu", named=False,
                  title="Communication barriers due to language limitations",
                  body=(
                      "Limited knowledge of the language is a barrier to communication, with services "
                      "and with neighbours."
                  ),
                  objectives=[3, 15, 16]),
-            dict(ref="mobility", kind="challenge", org="town_gu", named=False,
+            dict(ref="mobility", kind="challenge", raised_at="first", org="town_gu", named=False,
                  title="Mobility difficulties and limited access to other services such as health care and shopping",
                  body=(
                      "Getting around between villages is hard, which limits access to **health care**, "
@@ -673,6 +703,29 @@ class _People:
         return self.by_org[org_key]
 
 
+def _roundtables(spec: dict, consultation) -> dict:
+    return {
+        rt["key"]: create_roundtable(
+            consultation, title=rt["title"], day=rt["day"], start=rt["start"], end=rt["end"],
+            tz="Europe/Madrid", mode=rt["mode"], place=rt.get("place", ""), agenda=rt.get("agenda", ""),
+            focus=rt.get("focus", ()),
+        )
+        for rt in spec.get("roundtables", ())
+    }
+
+
+def _follow_up_roundtables(spec: dict, roundtables: dict, raised: dict) -> None:
+    """Carry open challenges forward, record attendance, publish minutes."""
+    for rt in spec.get("roundtables", ()):
+        roundtable = roundtables[rt["key"]]
+        if rt.get("carry_from"):
+            carry_forward(roundtable, raised.get(rt["carry_from"], []))
+        if rt.get("walk_ins"):
+            record_attendance(roundtable, [], rt["walk_ins"])
+        if rt.get("minutes"):
+            publish_minutes(roundtable, rt["minutes"])
+
+
 def _build(spec: dict, orgs: dict, people: _People) -> None:
     consultation = create_consultation(
         people.speaker(spec["organiser"]),
@@ -694,6 +747,8 @@ def _build(spec: dict, orgs: dict, people: _People) -> None:
     if path:
         change_state(consultation, path[0])
     ids: dict[str, int] = {}
+    roundtables = _roundtables(spec, consultation)
+    raised: dict[str, list[int]] = {}
     notes = spec.get("notes", {})
     for n, item in enumerate(spec["items"]):
         body = item["body"]
@@ -711,8 +766,15 @@ def _build(spec: dict, orgs: dict, people: _People) -> None:
             name_organisation=item["named"],
         )
         ids[item["ref"]] = contribution.id
+        if roundtables:
+            # Heard at the meeting named, by default the last one.
+            key = item.get("raised_at") or spec["roundtables"][-1]["key"]
+            contribution.roundtable_id = roundtables[key].id
+            if item["kind"] == "challenge":
+                raised.setdefault(key, []).append(contribution.id)
         said_at = item.get("at") or spec["meeting"] + timedelta(minutes=7 * n)
         contribution.created_at = contribution.updated_at = said_at
+    _follow_up_roundtables(spec, roundtables, raised)
     for target in path[1:]:
         change_state(consultation, target)
 

@@ -96,6 +96,20 @@ def can_view_contribution(user, contribution) -> bool:
     return is_author(user, contribution) or can_manage_consultation(user, consultation)
 
 
+def can_capture(user, roundtable) -> bool:
+    """Facilitators of a roundtable and organisers of its consultation enter what was said."""
+    return _authenticated(user) and (
+        can_manage_consultation(user, roundtable.consultation) or roundtable.is_facilitator(user)
+    )
+
+
+def can_cancel_registration(user, registration) -> bool:
+    return _authenticated(user) and (
+        registration.registered_by_id == user.id
+        or can_manage_consultation(user, registration.roundtable.consultation)
+    )
+
+
 def template_predicates() -> dict:
     return {
         "can_create_consultation": can_create_consultation,
@@ -104,5 +118,7 @@ def template_predicates() -> dict:
         "can_edit_contribution": can_edit_contribution,
         "can_manage_users": can_manage_users,
         "can_review": can_review,
+        "can_capture": can_capture,
+        "can_cancel_registration": can_cancel_registration,
         "is_admin": is_admin,
     }

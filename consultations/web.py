@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from . import permissions, reference
 from .extensions import db, login_manager
 from .markdown import stored_html
+from .roundtables.models import MODES
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -114,6 +115,7 @@ def init_app(app: Flask) -> None:
         CONTRIBUTION_KINDS=reference.CONTRIBUTION_KINDS,
         LANGUAGES=reference.LANGUAGES,
         url_with=_url_with,
+        MODES=MODES,
         **permissions.template_predicates(),
     )
 

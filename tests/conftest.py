@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from flask import g
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from consultations import create_app
@@ -61,7 +61,8 @@ class IsolatedClient(FlaskClient):
     so every request loads its user from its own cookie, as in production."""
 
     def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
+        if has_app_context():
+            g.pop("_login_user", None)
         return super().open(*args, **kwargs)
 
 

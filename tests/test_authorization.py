@@ -71,7 +71,7 @@ MATRIX = {
     ("consultations.organisers", "GET"): (lambda w: f"/consultations/{w.open.id}/organisers", None, _managers(200)),
     ("consultations.organisers", "POST"): (lambda w: f"/consultations/{w.open.id}/organisers", {}, _managers(422)),
     ("consultations.remove_organiser", "POST"): (
-        lambda w: f"/consultations/{w.open.id}/organisers/{w.organiser.id}/remove",
+        lambda w: f"/consultations/{w.open.id}/organisers/{w.co_organiser.id}/remove",
         {},
         _managers(302),
     ),
@@ -83,6 +83,37 @@ MATRIX = {
     ("contributions.withdraw", "POST"): (lambda w: f"/contributions/{w.contribution.id}/withdraw", {}, {**_logged_in(403), "author": 302}),
     ("objectives.index", "GET"): (lambda w: "/objectives/", None, _all(200)),
     ("objectives.show", "GET"): (lambda w: "/objectives/1", None, _all(200)),
+    # Roundtables. The calendar entry comes before "register": the matrix runs in order,
+    # and after registering, everyone may download the calendar.
+    ("roundtables.create", "GET"): (lambda w: f"/consultations/{w.open.id}/roundtables/new", None, _managers(200)),
+    ("roundtables.create", "POST"): (lambda w: f"/consultations/{w.open.id}/roundtables/new", {}, _managers(422)),
+    ("roundtables.edit", "GET"): (lambda w: f"/roundtables/{w.roundtable.id}/edit", None, _managers(200)),
+    ("roundtables.edit", "POST"): (lambda w: f"/roundtables/{w.roundtable.id}/edit", {}, _managers(422)),
+    ("roundtables.show", "GET"): (lambda w: f"/roundtables/{w.roundtable.id}", None, _all(200)),
+    ("roundtables.roundtable_ics", "GET"): (
+        lambda w: f"/roundtables/{w.roundtable.id}/calendar.ics", None, {**_managers(200), "author": 200}
+    ),
+    ("roundtables.register", "POST"): (lambda w: f"/roundtables/{w.roundtable.id}/register", {}, _logged_in(302)),
+    ("roundtables.cancel", "POST"): (
+        lambda w: f"/registrations/{w.registration.id}/cancel", {}, {**_managers(302), "author": 302}
+    ),
+    ("roundtables.registrations", "GET"): (lambda w: f"/roundtables/{w.roundtable.id}/registrations", None, _managers(200)),
+    ("roundtables.consultation_ics", "GET"): (lambda w: f"/consultations/{w.open.id}/roundtables.ics", None, _managers(200)),
+    ("roundtables.attendance", "GET"): (lambda w: f"/roundtables/{w.past_roundtable.id}/attendance", None, _managers(200)),
+    ("roundtables.attendance", "POST"): (lambda w: f"/roundtables/{w.past_roundtable.id}/attendance", {}, _managers(302)),
+    ("roundtables.minutes", "GET"): (lambda w: f"/roundtables/{w.roundtable.id}/minutes", None, _managers(200)),
+    ("roundtables.minutes", "POST"): (lambda w: f"/roundtables/{w.roundtable.id}/minutes", {}, _managers(422)),
+    ("roundtables.capture", "GET"): (lambda w: f"/roundtables/{w.roundtable.id}/capture", None, _managers(200)),
+    ("roundtables.capture", "POST"): (lambda w: f"/roundtables/{w.roundtable.id}/capture", {}, _managers(302)),
+    ("roundtables.carry_forward", "GET"): (lambda w: f"/roundtables/{w.roundtable.id}/carry-forward", None, _managers(200)),
+    ("roundtables.carry_forward", "POST"): (lambda w: f"/roundtables/{w.roundtable.id}/carry-forward", {}, _managers(422)),
+    ("roundtables.addressed", "GET"): (lambda w: f"/challenges/{w.contribution.id}/addressed", None, _managers(200)),
+    ("roundtables.addressed", "POST"): (lambda w: f"/challenges/{w.contribution.id}/addressed", {}, _managers(422)),
+    ("roundtables.members", "GET"): (lambda w: f"/consultations/{w.council.id}/members", None, _all(200)),
+    ("roundtables.add_member", "GET"): (lambda w: f"/consultations/{w.council.id}/members/new", None, _managers(200)),
+    ("roundtables.add_member", "POST"): (lambda w: f"/consultations/{w.council.id}/members/new", {}, _managers(422)),
+    ("roundtables.edit_member", "GET"): (lambda w: f"/members/{w.member.id}/edit", None, _managers(200)),
+    ("roundtables.edit_member", "POST"): (lambda w: f"/members/{w.member.id}/edit", {}, _managers(422)),
 }
 
 
@@ -122,9 +153,26 @@ def world(make_user, make_org, make_consultation, make_contribution):
     add_organiser(open_, co_organiser.email)
     db.session.commit()
     contribution = make_contribution(open_, author=users["author"])
+
+    from datetime import date, time, timedelta
+
+    from consultations.roundtables import services as roundtables
+
+    def meeting(consultation, day):
+        return roundtables.create_roundtable(
+            consultation, title="Roundtable", day=day, start=time(10), end=time(12), place="Room 1"
+        )
+
+    roundtable = meeting(open_, date.today() + timedelta(days=20))
+    past_roundtable = meeting(open_, date(2021, 6, 4))
+    registration = roundtables.register(roundtable, users["author"], name="A colleague")
+    council = make_consultation(organiser=organiser, state="open", kind="local_council")
+    member = roundtables.add_member(council, org, joined_on=date(2016, 1, 1))
+    db.session.commit()
     return SimpleNamespace(
-        users=users, org=org, organiser=organiser, participant=users["participant"],
-        draft=draft, open=open_, contribution=contribution,
+        users=users, org=org, organiser=organiser, co_organiser=co_organiser, participant=users["participant"],
+        draft=draft, open=open_, contribution=contribution, roundtable=roundtable,
+        past_roundtable=past_roundtable, registration=registration, council=council, member=member,
     )
 
 

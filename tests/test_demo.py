@@ -151,3 +151,23 @@ def test_flask_demo_refuses_a_database_with_data(app):
     quiet = runner.invoke(args=["demo", "--if-empty"])
     assert quiet.exit_code == 0
     assert "already loaded" in quiet.output
+
+
+def test_guadalajara_roundtables_attendance_and_continuity(demo, client):
+    from consultations.roundtables import services as rt
+    from consultations.roundtables.models import Roundtable
+
+    platform = demo["regional_platform"]
+    first, second = db.session.scalars(
+        select(Roundtable).where(Roundtable.consultation_id == platform.id).order_by(Roundtable.starts_at)
+    ).all()
+    assert second.local_start.date() == date(2021, 6, 4)
+    assert (second.local_end - second.local_start).seconds == 2 * 3600
+    assert rt.attendance([second.id]).total == 16
+    carried = rt.carried_forward_to(second)
+    assert carried and all(c.kind == "challenge" and c.roundtable_id == first.id for c in carried)
+    html = client.get(f"/roundtables/{second.id}").get_data(as_text=True)
+    assert "16 stakeholders joined." in html
+    assert "Challenges carried forward" in html
+    page = client.get(f"/consultations/{platform.id}").get_data(as_text=True)
+    assert "First roundtable of the platform" in page and "Second roundtable" in page

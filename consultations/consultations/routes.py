@@ -120,9 +120,14 @@ def show(consultation_id: int):
         per_page=20,
         error_out=False,
     )
+    from ..roundtables.services import roundtables_of
+
+    upcoming, past = roundtables_of(consultation)
     return render_template(
         "consultations/show.html",
         consultation=consultation,
+        upcoming_roundtables=upcoming,
+        past_roundtables=past,
         filters=filters,
         filtered=bool(values),
         pagination=pagination,

@@ -77,10 +77,13 @@ def create(consultation_id: int):
 @bp.get("/contributions/<int:contribution_id>")
 def show(contribution_id: int):
     contribution = _visible_contribution_or_404(contribution_id)
+    from ..roundtables.services import discussed_at
+
     return render_template(
         "contributions/show.html",
         contribution=contribution,
         consultation=contribution.consultation,
+        discussed=discussed_at(contribution) if contribution.kind == "challenge" else [],
         withdraw_form=WithdrawForm(),
     )
 

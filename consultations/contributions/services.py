@@ -20,7 +20,7 @@ class ContributionError(ValueError):
         self.field = field
 
 
-def _clean(consultation: Consultation, kind, title, body, objectives, principles, answers):
+def clean_fields(consultation: Consultation, kind, title, body, objectives, principles, answers):
     if kind not in CONTRIBUTION_KINDS:
         raise ContributionError("Choose challenge, proposal or good practice.", "kind")
     title = (title or "").strip()
@@ -88,7 +88,7 @@ def submit_contribution(
     refusal = permissions.contribution_refusal(author, consultation)
     if refusal:
         raise ContributionError(refusal)
-    cleaned = _clean(consultation, kind, title, body, objectives, principles, answers)
+    cleaned = clean_fields(consultation, kind, title, body, objectives, principles, answers)
     organisation = author.organisation
     contribution = Contribution(
         consultation=consultation,
@@ -108,7 +108,7 @@ def submit_contribution(
 def update_contribution(contribution: Contribution, editor, **fields) -> Contribution:
     if not permissions.can_edit_contribution(editor, contribution):
         raise ContributionError("Only its author can change a contribution, and only while the consultation is open.")
-    cleaned = _clean(
+    cleaned = clean_fields(
         contribution.consultation,
         fields.get("kind", contribution.kind),
         fields.get("title", contribution.title),

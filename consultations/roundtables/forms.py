@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+
+from ..consultations.forms import objective_choices
+from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter
+from ..markdown import MAX_MARKDOWN_LENGTH
+from ..reference import CONTRIBUTION_KINDS, GOVERNANCE_LEVELS, STAKEHOLDER_CATEGORIES
+from .models import MEMBER_STATUSES, MODES
+
+
+@lru_cache(maxsize=1)
+def timezone_choices():
+    names = sorted(n for n in available_timezones() if "/" in n and not n.startswith(("Etc/", "SystemV/", "US/")))
+    return choices((n, n.replace("_", " ")) for n in ["UTC", *names])
+
+
+def category_choices(blank: str | None = None):
+    pairs = list(STAKEHOLDER_CATEGORIES.items())
+    return choices(([("", blank)] if blank else []) + pairs)
+
+
+def level_choices():
+    return choices([("", "—"), *GOVERNANCE_LEVELS.items()])
+
+
+class RoundtableForm(FlaskForm):
+    title = StringField(
+        "Title", filters=[strip_filter],
+        validators=[DataRequired(message="Give the roundtable a title."), Length(max=200), no_control_characters],
+    )
+    day = DateField("Date", validators=[DataRequired(message="Give the date (YYYY-MM-DD).")])
+    start = TimeField("Starts at", validators=[DataRequired(message="Give the start time (HH:MM).")])
+    end = TimeField("Ends at", validators=[DataRequired(message="Give the end time (HH:MM).")])
+    timezone = SelectField("Time zone", default="Europe/Madrid")
+    mode = RadioField("Mode", choices=choices(MODES.items()), default="in_person")
+    place = StringField(
+        "Place or room", filters=[strip_filter], validators=[Optional(), Length(max=300), no_control_characters]
+    )
+    meeting_link = StringField(
+        "Meeting link",
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=500), URL(require_tld=True, message="Give a full web address (https://...).")],
+    )
+    agenda = TextAreaField(
+        "Agenda", validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
+        description="Markdown: **bold**, *italic*, lists, links.",
+    )
+    capacity = IntegerField(
+        "Capacity", validators=[Optional(), NumberRange(min=0, max=100_000)],
+        description="Leave empty for no limit. When full, people go to a waiting list.",
+    )
+    registration_closes_on = DateField("Registration closes on", validators=[Optional()])
+    registration_closes_at = TimeField("at", validators=[Optional()], description="In the roundtable's time zone.")
+    focus = MultiCheckboxField("GCM objectives in focus", coerce=int, validators=[Optional()])
+    facilitators = TextAreaField(
+        "Facilitators' e-mails", validators=[Optional(), Length(max=2000)],
+        description="One per line or separated by commas. Facilitators can capture contributions from the room.",
+    )
+    confirm_overlap = BooleanField("Save even though another roundtable uses this room at the same time")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = timezone_choices()
+        self.focus.choices = objective_choices()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.start.data and self.end.data and self.end.data <= self.start.data:
+            self.end.errors = [*self.end.errors, "The end time must be after the start time."]
+            valid = False
+        if self.mode.data in ("online", "hybrid") and not self.meeting_link.data:
+            self.meeting_link.errors = [*self.meeting_link.errors, "Online and hybrid roundtables need a meeting link."]
+            valid = False
+        if self.mode.data in ("in_person", "hybrid") and not self.place.data:
+            self.place.errors = [*self.place.errors, "In-person and hybrid roundtables need a place."]
+            valid = False
+        if bool(self.registration_closes_on.data) != bool(self.registration_closes_at.data):
+            self.registration_closes_at.errors = [
+                *self.registration_closes_at.errors, "Give both the date and the time registration closes, or neither."
+            ]
+            valid = False
+        return valid
+
+    def facilitator_emails(self) -> list[str]:
+        raw = (self.facilitators.data or "").replace(",", "\n").replace(";", "\n")
+        return [e.strip() for e in raw.splitlines() if e.strip()]
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(
+        "Name of the person (optional)", filters=[strip_filter],
+        validators=[Optional(), Length(max=120), no_control_characters],
+        description="Leave empty to register yourself. Your organisation's stakeholder category is always recorded.",
+    )
+    show_name = BooleanField("List this name publicly on the roundtable page")
+
+
+class ActionForm(FlaskForm):
+    """CSRF token only."""
+
+
+class WalkInRow(Form):
+    category = SelectField("Stakeholder category", choices=category_choices("— none —"), validators=[Optional()])
+    level = SelectField("Governance level", choices=level_choices(), validators=[Optional()])
+    count = IntegerField("People", validators=[Optional(), NumberRange(min=1, max=10_000)])
+
+    def is_blank(self) -> bool:
+        typed_count = bool(self.count.raw_data and self.count.raw_data[0].strip())
+        return not self.category.data and not self.level.data and not typed_count
+
+
+class AttendanceForm(FlaskForm):
+    attended = MultiCheckboxField("Attended", coerce=int, validators=[Optional()])
+    walk_ins = FieldList(FormField(WalkInRow), min_entries=3, max_entries=20)
+
+
+class MinutesForm(FlaskForm):
+    minutes = TextAreaField(
+        "Minutes", validators=[DataRequired(message="Write the minutes before publishing them."),
+                               Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
+        description="Markdown. Do not name individuals who did not agree to be named.",
+    )
+
+
+class CaptureRow(Form):
+    kind = SelectField("Kind", choices=choices([("", "— empty row —"), *CONTRIBUTION_KINDS.items()]), validators=[Optional()])
+    title = StringField("Title", filters=[strip_filter], validators=[Optional(), Length(max=200), no_control_characters])
+    body = TextAreaField("What was said", validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters])
+    objectives = SelectMultipleField("GCM objectives", coerce=int, validators=[Optional()])
+    category = SelectField("Voice (stakeholder category)", choices=category_choices("— choose —"), validators=[Optional()])
+    level = SelectField("Governance level", choices=level_choices(), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objectives.choices = objective_choices()
+
+    def is_blank(self) -> bool:
+        return not (self.kind.data or self.title.data or self.body.data or self.objectives.data)
+
+    def check(self) -> bool:
+        """Validate one row on its own; required fields are checked here, not by the field list."""
+        valid = self.validate()
+        required = [
+            (self.kind, "Choose challenge, proposal or good practice."),
+            (self.title, "Give a title."),
+            (self.objectives, "Tag at least one GCM objective."),
+            (self.category, "Choose the stakeholder category of the voice."),
+        ]
+        for field, message in required:
+            if not field.data and not field.errors:
+                field.errors = [message]
+                valid = False
+        if self.level.data and self.category.data != "public_administration":
+            self.level.errors = [*self.level.errors, "Only public administrations have a governance level."]
+            valid = False
+        return valid
+
+
+class CaptureForm(FlaskForm):
+    rows = FieldList(FormField(CaptureRow), min_entries=5, max_entries=50)
+
+
+class CarryForwardForm(FlaskForm):
+    challenges = MultiCheckboxField("Open challenges", coerce=int, validators=[Optional()])
+
+
+class AddressedForm(FlaskForm):
+    note = TextAreaField(
+        "How was it addressed?", filters=[strip_filter],
+        validators=[DataRequired(message="Say how the challenge was addressed."), Length(max=2000), no_control_characters],
+    )
+
+
+class MemberForm(FlaskForm):
+    organisation_id = SelectField("Organisation", coerce=int)
+    status = RadioField("Status", choices=choices(MEMBER_STATUSES.items()), default="member")
+    joined_on = DateField("Joined on", validators=[DataRequired(message="Give the joining date (YYYY-MM-DD).")])
+    left_on = DateField("Left on", validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.joined_on.data and self.left_on.data and self.left_on.data < self.joined_on.data:
+            self.left_on.errors = [*self.left_on.errors, "The leaving date cannot be before the joining date."]
+            valid = False
+        return valid
