@@ -29,7 +29,13 @@ from .consultations.services import add_organiser, change_state, create_consulta
 from .contributions.services import submit_contribution
 from .extensions import db
 from .organisations.services import create_organisation
-from .roundtables.services import carry_forward, create_roundtable, publish_minutes, record_attendance
+from .roundtables.services import (
+    add_member,
+    carry_forward,
+    create_roundtable,
+    publish_minutes,
+    record_attendance,
+)
 
 DOMAIN = "demo.mesa.example"
 
@@ -152,6 +158,7 @@ CONSULTATIONS: list[dict] = [
         meeting=datetime(2021, 6, 4, 10, 0),
         state_changed=datetime(2021, 6, 4, 12, 30),
         notes={"challenge": _ROUNDTABLE, "proposal": _PROPOSED},
+        heard_at="second",
         # Meetings of the platform. The seed gives the second roundtable's date, length,
         # format and attendance (16); the first one's date and the breakdown of the 16 by
         # category are illustrative, and so is which challenges were first raised at the
@@ -573,6 +580,23 @@ the Valencia city report; they illustrate the platform and are not minutes of th
         created=datetime(2026, 9, 15, 9, 0),
         meeting=datetime(2026, 10, 5, 10, 0),
         state_changed=datetime(2026, 10, 1, 8, 0),
+        # 81 members and 2 observers (seed). The seed names 14 civil-society members; the
+        # others are illustrative, with a mix that reflects the documented imbalance.
+        members=dict(
+            named=["cear_pv", "accem", "creu_roja", "valencia_acull", "mci", "intersindical", "colectiva"],
+            generated=[("ngo", 48), ("migrant_association", 13), ("diaspora_organisation", 4),
+                       ("trade_union", 3), ("employers_organisation", 2), ("academia", 2), ("other", 2)],
+            observers=[("academia", 1), ("international_organisation", 1)],
+            joined_on=date(2016, 3, 1),
+        ),
+        roundtables=[
+            dict(key="plenary", title="Plenary session of the Council", day=date(2027, 1, 14),
+                 start=time(17, 0), end=time(19, 0), mode="hybrid",
+                 place="Ajuntament de València, Sala de Cristall", capacity=90,
+                 agenda="1. Access to housing\n2. Short-term subsidies and paperwork\n"
+                        "3. Representation of migrant associations in the Council",
+                 focus=[15, 16, 17]),
+        ],
         description="""\
 The City of Valencia's **Local Council on Immigration and Interculturality**, created in 2016
 as a consultative, advisory and representative body to bring the voices of migrants and civil
@@ -708,7 +732,7 @@ def _roundtables(spec: dict, consultation) -> dict:
         rt["key"]: create_roundtable(
             consultation, title=rt["title"], day=rt["day"], start=rt["start"], end=rt["end"],
             tz="Europe/Madrid", mode=rt["mode"], place=rt.get("place", ""), agenda=rt.get("agenda", ""),
-            focus=rt.get("focus", ()),
+            focus=rt.get("focus", ()), capacity=rt.get("capacity"),
         )
         for rt in spec.get("roundtables", ())
     }
@@ -724,6 +748,23 @@ def _follow_up_roundtables(spec: dict, roundtables: dict, raised: dict) -> None:
             record_attendance(roundtable, [], rt["walk_ins"])
         if rt.get("minutes"):
             publish_minutes(roundtable, rt["minutes"])
+
+
+def _members(spec: dict, consultation, orgs: dict) -> None:
+    """Members and observers of a standing body (some named in the seed, others generated)."""
+    members = spec.get("members")
+    if not members:
+        return
+    joined = members["joined_on"]
+    for key in members["named"]:
+        add_member(consultation, orgs[key], status="member", joined_on=joined)
+    n = 0
+    for status, groups in (("member", members["generated"]), ("observer", members["observers"])):
+        for category, count in groups:
+            for _ in range(count):
+                n += 1
+                org = create_organisation(f"Valencia council {status} association {n:02d} (illustrative)", category)
+                add_member(consultation, org, status=status, joined_on=joined)
 
 
 def _build(spec: dict, orgs: dict, people: _People) -> None:
@@ -747,6 +788,7 @@ def _build(spec: dict, orgs: dict, people: _People) -> None:
     if path:
         change_state(consultation, path[0])
     ids: dict[str, int] = {}
+    _members(spec, consultation, orgs)
     roundtables = _roundtables(spec, consultation)
     raised: dict[str, list[int]] = {}
     notes = spec.get("notes", {})
@@ -766,9 +808,8 @@ def _build(spec: dict, orgs: dict, people: _People) -> None:
             name_organisation=item["named"],
         )
         ids[item["ref"]] = contribution.id
-        if roundtables:
-            # Heard at the meeting named, by default the last one.
-            key = item.get("raised_at") or spec["roundtables"][-1]["key"]
+        key = item.get("raised_at") or spec.get("heard_at")
+        if key:  # heard at one of the consultation's meetings
             contribution.roundtable_id = roundtables[key].id
             if item["kind"] == "challenge":
                 raised.setdefault(key, []).append(contribution.id)

@@ -171,3 +171,14 @@ def test_guadalajara_roundtables_attendance_and_continuity(demo, client):
     assert "Challenges carried forward" in html
     page = client.get(f"/consultations/{platform.id}").get_data(as_text=True)
     assert "First roundtable of the platform" in page and "Second roundtable" in page
+
+
+def test_valencia_council_composition(demo, client):
+    from consultations.roundtables import services as rt
+
+    council = demo["local_council"]
+    composition = rt.composition(council)
+    assert composition["totals"] == {"member": 81, "observer": 2}
+    assert composition["by_category"]["ngo"]["member"] > composition["by_category"]["migrant_association"]["member"]
+    html = client.get(f"/consultations/{council.id}/members").get_data(as_text=True)
+    assert "81 members, 2 observers." in html
