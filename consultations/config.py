@@ -64,4 +64,32 @@ def from_environment(instance_path: str) -> dict:
         "MESA_PAGE_SIZE": int(os.environ.get("MESA_PAGE_SIZE", 20)),
         # Refuse to serve against a database whose schema is not at the latest migration.
         "MESA_CHECK_MIGRATIONS": True,
+        # Behind N reverse proxies, trust N X-Forwarded-For/-Proto hops (for per-address limits).
+        "MESA_PROXY_COUNT": int(os.environ.get("MESA_PROXY_COUNT", 0)),
+        # Links in e-mails; set it in production so a forged Host header cannot change them.
+        "MESA_BASE_URL": os.environ.get("MESA_BASE_URL", ""),
+        # E-mail: console (printed to stderr, the default), smtp, or memory (tests).
+        "MESA_MAIL_BACKEND": os.environ.get("MESA_MAIL_BACKEND", "console"),
+        "MESA_MAIL_FROM": os.environ.get("MESA_MAIL_FROM", "Mesa <no-reply@localhost>"),
+        "MESA_SMTP_HOST": os.environ.get("MESA_SMTP_HOST", "localhost"),
+        "MESA_SMTP_PORT": int(os.environ.get("MESA_SMTP_PORT", 25)),
+        "MESA_SMTP_STARTTLS": _bool("MESA_SMTP_STARTTLS", False),
+        "MESA_SMTP_USER": os.environ.get("MESA_SMTP_USER", ""),
+        "MESA_SMTP_PASSWORD": os.environ.get("MESA_SMTP_PASSWORD", ""),
+        # Lifetime of the links sent by e-mail.
+        "MESA_RESET_SECONDS": int(os.environ.get("MESA_RESET_SECONDS", 3600)),
+        "MESA_CONFIRM_SECONDS": int(os.environ.get("MESA_CONFIRM_SECONDS", 48 * 3600)),
+        # Throttling (Flask-Limiter). In memory by default: one counter per worker process;
+        # with several workers, share them: MESA_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379
+        "RATELIMIT_ENABLED": _bool("MESA_RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("MESA_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "mesa",
+        # Failed logins for one e-mail address / from one network address.
+        "MESA_LIMIT_LOGIN_ACCOUNT": os.environ.get("MESA_LIMIT_LOGIN_ACCOUNT", "10 per 15 minutes"),
+        # Generous: a consultation day puts dozens of people behind one address.
+        "MESA_LIMIT_LOGIN_ADDRESS": os.environ.get("MESA_LIMIT_LOGIN_ADDRESS", "60 per 15 minutes"),
+        "MESA_LIMIT_REGISTER_ADDRESS": os.environ.get("MESA_LIMIT_REGISTER_ADDRESS", "30 per hour"),
+        "MESA_LIMIT_MAIL_ACCOUNT": os.environ.get("MESA_LIMIT_MAIL_ACCOUNT", "5 per hour"),
+        "MESA_LIMIT_MAIL_ADDRESS": os.environ.get("MESA_LIMIT_MAIL_ADDRESS", "30 per hour"),
     }

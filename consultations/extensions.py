@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and bound to the app in ``create_app``."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,3 +26,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Throttling; storage and switches come from RATELIMIT_* in the config (config.py).
+limiter = Limiter(key_func=get_remote_address)

@@ -1,5 +1,7 @@
+import re
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consultations.accounts import services
 from consultations.accounts.models import User
@@ -25,17 +27,72 @@ def _register(client, **overrides):
     return client.post("/register", data=data)
 
 
+@pytest.fixture
+def mailbox(app):
+    from consultations.mail import outbox
+
+    app.config["MESA_MAIL_BACKEND"] = "memory"
+    box = outbox()
+    box.clear()
+    return box
+
+
+def _link(mail, path):
+    match = re.search(r"http://localhost(" + re.escape(path) + r"[^\s]+)", mail.body)
+    assert match, mail.body
+    return match.group(1)
+
+
 @pytest.mark.real_password_hashing
-def test_register_as_individual_logs_in_and_hashes_password(client):
+def test_register_as_individual_confirms_by_email_then_logs_in(client, mailbox):
     response = _register(client)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Check your e-mail" in client.get("/login").get_data(as_text=True)
     user = db.session.scalar(select(User).where(User.email == "amina@example.org"))
     assert user.role == "participant"
     assert user.organisation is None
+    assert user.email_confirmed_at is None
     assert user.password_hash.startswith("scrypt:")
     assert PASSWORD not in user.password_hash
-    page = client.get("/").get_data(as_text=True)
-    assert "Log out" in page
+    # Not usable before the address is confirmed.
+    response = client.post("/login", data={"email": "amina@example.org", "password": PASSWORD})
+    assert response.status_code == 422
+    assert "Confirm your e-mail address first" in response.get_data(as_text=True)
+    [mail] = mailbox
+    assert mail.to == "amina@example.org"
+    link = _link(mail, "/register/confirm/")
+    assert client.get(link).status_code == 302
+    assert client.get(link).status_code == 404  # once only
+    response = client.post("/login", data={"email": "amina@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert "Log out" in client.get("/").get_data(as_text=True)
+
+
+def test_register_existing_email_answers_the_same_and_mails_the_owner(app, make_user, mailbox):
+    owner = make_user(email="taken@example.org")
+    known = _register(app.test_client(), email="TAKEN@example.org", acts_as="organisation", organisation_name="New Org")
+    unknown = _register(app.test_client(), email="fresh@example.org", acts_as="organisation", organisation_name="Other Org")
+    assert known.status_code == unknown.status_code == 302
+    assert known.headers["Location"] == unknown.headers["Location"] == "/login"
+    # No second account and no organisation for the known address.
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "taken@example.org")) == 1
+    assert db.session.scalar(select(Organisation).where(Organisation.name == "New Org")) is None
+    assert db.session.get(User, owner.id).display_name == owner.display_name
+    to_owner, to_new = mailbox
+    assert to_owner.to == "taken@example.org" and "already have one" in to_owner.body
+    assert "/password/forgot" in to_owner.body
+    assert to_new.to == "fresh@example.org" and "/register/confirm/" in to_new.body
+
+
+def test_register_again_while_unconfirmed_sends_a_new_link(client, mailbox):
+    _register(client)
+    _register(client, display_name="Someone else")
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    assert db.session.scalar(select(User)).display_name == "Amina"
+    first, second = mailbox
+    assert "asked again" in second.body
+    assert client.get(_link(second, "/register/confirm/")).status_code == 302
+    assert db.session.scalar(select(User)).email_confirmed_at is not None
 
 
 def test_register_for_new_public_administration(client):
@@ -90,7 +147,8 @@ def test_register_bad_inputs(client, make_user):
         ({"email": "not-an-email"}, "Invalid email"),
         ({"password": "short", "confirm": "short"}, "at least 10"),
         ({"confirm": "something else entirely"}, "passwords differ"),
-        ({"email": "TAKEN@example.org"}, "already exists"),
+        ({"password": "qwertyuiop", "confirm": "qwertyuiop"}, "most commonly used"),
+        ({"password": "amina@example.org", "confirm": "amina@example.org"}, "e-mail address as your password"),
         ({"display_name": ""}, "This field is required"),
         ({"acts_as": "organisation", "organisation_name": ""}, "name of your organisation"),
     ]

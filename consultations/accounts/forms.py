@@ -1,13 +1,26 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..forms import choices, no_control_characters, strip_filter
 from ..reference import GOVERNANCE_LEVELS, STAKEHOLDER_CATEGORIES
 from .models import ROLE_LABELS
-from .services import MIN_PASSWORD_LENGTH
+from .passwords import MIN_PASSWORD_LENGTH, password_problem
+
+
+def acceptable_password(form, field):
+    """Length and the common-passwords list (the services check the same again)."""
+    if len(field.data or "") < MIN_PASSWORD_LENGTH:
+        return  # Length() says so already
+    email = form.email.data if hasattr(form, "email") else None
+    problem = password_problem(field.data, email=email)
+    if problem:
+        raise ValidationError(problem)
+
+
+PASSWORD_HELP = f"At least {MIN_PASSWORD_LENGTH} characters, and not one of the most common passwords. A few unrelated words make a good one."
 
 CATEGORY_CHOICES = choices(STAKEHOLDER_CATEGORIES.items())
 LEVEL_CHOICES = choices([("", "— not a public administration —"), *GOVERNANCE_LEVELS.items()])
@@ -30,8 +43,9 @@ class RegisterForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters (and at most 200)."),
+            acceptable_password,
         ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        description=PASSWORD_HELP,
     )
     confirm = PasswordField(
         "Repeat the password",
@@ -92,7 +106,9 @@ class PasswordChangeForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters (and at most 200)."),
+            acceptable_password,
         ],
+        description=PASSWORD_HELP,
     )
     confirm = PasswordField(
         "Repeat the new password",
@@ -110,3 +126,58 @@ class UserSearchForm(FlaskForm):
         csrf = False
 
     q = StringField("Search by name or e-mail", filters=[strip_filter], validators=[Optional(), Length(max=200)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "E-mail",
+        filters=[strip_filter],
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+        description="The address of your account. We send a link to choose a new password.",
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters (and at most 200)."),
+            acceptable_password,
+        ],
+        description=PASSWORD_HELP,
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
+    )
+
+
+class ExportDataForm(FlaskForm):
+    """Only the CSRF token: the download is a POST so that it cannot be triggered from elsewhere."""
+
+
+CONTRIBUTION_CHOICES = choices(
+    [
+        ("keep", "Keep my contributions, without my name or account: they stay part of the consultations' results"),
+        ("delete", "Delete my contributions too"),
+    ]
+)
+
+
+class DeleteAccountForm(FlaskForm):
+    contributions = RadioField(
+        "What happens to your contributions?",
+        choices=CONTRIBUTION_CHOICES,
+        default="keep",
+        validators=[DataRequired(message="Choose what happens to your contributions.")],
+        description="Kept contributions show their stakeholder category only; your organisation's name stays only where you chose to show it.",
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired(message="Type your password to confirm it is you."), Length(max=200)],
+    )
+    confirm = BooleanField(
+        "I understand that my account is deleted for good",
+        validators=[DataRequired(message="Tick this box to confirm.")],
+    )

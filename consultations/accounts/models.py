@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,6 +43,9 @@ class User(UserMixin, db.Model):
     # Part of the session identifier: changing it ends every session of this user.
     session_token: Mapped[str] = mapped_column(String(64), default=_new_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the owner of the address followed the link we sent to it; a self-registered
+    # account may log in only once it is set. Accounts made by admins or the CLI start confirmed.
+    email_confirmed_at: Mapped[datetime | None]
 
     organisation: Mapped["Organisation | None"] = relationship(  # noqa: F821
         back_populates="members", lazy="joined"
@@ -62,6 +65,10 @@ class User(UserMixin, db.Model):
         self.session_token = _new_token()
 
     @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
@@ -77,3 +84,33 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+TOKEN_PURPOSES = ("confirm_email", "reset_password")
+
+
+class AccountToken(db.Model):
+    """A single-use secret sent by e-mail (confirm an address, reset a password).
+
+    Only the SHA-256 of the secret is stored: a copy of the database cannot be used to
+    take over accounts.
+    """
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('confirm_email', 'reset_password')", name="purpose"),
+        Index("ix_account_tokens_user_purpose", "user_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AccountToken {self.id} {self.purpose}>"

@@ -1,0 +1,1 @@
+"""Audit log: who did what to what, for the administrators to read."""

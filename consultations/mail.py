@@ -1,0 +1,70 @@
+"""Sending e-mail, through a backend chosen by ``MESA_MAIL_BACKEND``.
+
+- ``console`` (default): the message is written to standard error (the development
+  server's console, gunicorn's error log). Nothing leaves the machine.
+- ``smtp``: sent through ``MESA_SMTP_HOST``:``MESA_SMTP_PORT`` (STARTTLS when
+  ``MESA_SMTP_STARTTLS=1``, login when ``MESA_SMTP_USER`` is set).
+- ``memory``: kept in ``app.extensions["mesa_outbox"]`` (a list), for tests.
+
+Callers use :func:`send_mail` and :func:`absolute_url`; links in e-mails are built from
+``MESA_BASE_URL`` when it is set, so a forged ``Host`` header cannot redirect them.
+"""
+from __future__ import annotations
+
+import smtplib
+import sys
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from flask import current_app, request, url_for
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+def outbox() -> list[Mail]:
+    """Messages kept by the ``memory`` backend."""
+    return current_app.extensions.setdefault("mesa_outbox", [])
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    base = current_app.config.get("MESA_BASE_URL") or request.url_root
+    return base.rstrip("/") + url_for(endpoint, **values)
+
+
+def send_mail(to: str, subject: str, body: str) -> Mail:
+    mail = Mail(to=to, subject=subject, body=body)
+    backend = current_app.config.get("MESA_MAIL_BACKEND", "console")
+    if backend == "memory":
+        outbox().append(mail)
+    elif backend == "smtp":
+        _send_smtp(mail)
+    elif backend == "console":
+        sys.stderr.write(
+            "\n----- e-mail (MESA_MAIL_BACKEND=console) -----\n"
+            f"To: {mail.to}\nSubject: {mail.subject}\n\n{mail.body}\n"
+            "----------------------------------------------\n"
+        )
+        sys.stderr.flush()
+    else:
+        raise RuntimeError(f"Unknown MESA_MAIL_BACKEND {backend!r} (console, smtp or memory).")
+    return mail
+
+
+def _send_smtp(mail: Mail) -> None:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MESA_MAIL_FROM"]
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message.set_content(mail.body)
+    with smtplib.SMTP(config["MESA_SMTP_HOST"], int(config["MESA_SMTP_PORT"]), timeout=20) as smtp:
+        if config.get("MESA_SMTP_STARTTLS"):
+            smtp.starttls()
+        if config.get("MESA_SMTP_USER"):
+            smtp.login(config["MESA_SMTP_USER"], config.get("MESA_SMTP_PASSWORD") or "")
+        smtp.send_message(message)
