@@ -1,0 +1,1 @@
+"""Summaries for the national review: compile, compare voices, publish, download."""

@@ -1,0 +1,624 @@
+"""Downloads of a compiled summary: Word, PDF, spreadsheet, CSV, JSON, Markdown.
+
+Every exporter reads a :class:`~.services.Compiled` summary: its ``meta`` (statistics,
+sections, narrative) and its contributions, streamed. None of them sees a personal
+name or an e-mail address: the compilation never selects them.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from typing import Iterable, Iterator
+
+from ..reference import CONTRIBUTION_KINDS, STAKEHOLDER_CATEGORIES, objective
+from .charts import Chart, charts_for
+
+FORMATS = {
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word"),
+    "pdf": ("application/pdf", "PDF"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Spreadsheet (.xlsx)"),
+    "csv": ("text/csv; charset=utf-8", "CSV"),
+    "json": ("application/json", "JSON"),
+    "md": ("text/markdown; charset=utf-8", "Markdown"),
+}
+
+CSV_COLUMNS = [
+    "id", "url", "consultation_id", "consultation", "roundtable", "roundtable_date", "kind", "title", "body",
+    "objectives", "stakeholder_category", "governance_level", "organisation", "created_on",
+]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 (and so .docx and .xlsx) cannot hold.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
+def neutralise(value):
+    """A spreadsheet cell that can never run as a formula: text starting with = + - @
+    (or a tab or carriage return) gets a leading apostrophe, as OWASP recommends."""
+    if isinstance(value, str):
+        value = _XML_ILLEGAL.sub("", value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
+    return value
+
+
+def xml_safe(value: str) -> str:
+    return _XML_ILLEGAL.sub("", value or "")
+
+
+def shown(n, threshold: int) -> str:
+    """A published count: the number, or "<3" when it was suppressed."""
+    return f"<{threshold}" if n is None else str(n)
+
+
+def plain_text(body_html: str) -> str:
+    """Sanitised HTML to plain text, paragraphs kept."""
+    text = re.sub(r"<br\s*/?>", "\n", body_html or "")
+    text = re.sub(r"</(p|li|h[2-6]|blockquote|pre|tr)>", "\n", text)
+    text = re.sub(r"<li>", "• ", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return re.sub(r"\n{3,}", "\n\n", html.unescape(text)).strip()
+
+
+def filename(meta: dict, ext: str) -> str:
+    ids = "-".join(str(c["id"]) for c in meta["consultations"][:5])
+    if len(meta["consultations"]) > 5:
+        ids += "-etc"
+    base = "summary" if len(meta["consultations"]) == 1 else "national-compilation"
+    version = f"-v{meta['version']}" if meta.get("version") else ""
+    return f"mesa-{base}-{ids}{version}.{ext}"
+
+
+def status_line(meta: dict) -> str:
+    if meta["status"] == "published":
+        return f"Published version {meta['version']}, {meta['published_at'][:10]}"
+    if meta["status"] == "draft":
+        return f"Draft, not published — compiled {meta['generated_at'][:10]}"
+    return f"Compiled {meta['generated_at'][:10]}"
+
+
+def _objective_label(n: int) -> str:
+    return objective(n).label
+
+
+def _objectives_text(numbers) -> str:
+    return "; ".join(str(n) for n in numbers)
+
+
+def _provenance(c: dict) -> str:
+    parts = [c["kind_label"], c["voice"], c["consultation"]]
+    if c["roundtable"]:
+        parts.append(f"roundtable “{c['roundtable']}” ({c['roundtable_date']})")
+    parts.append(f"objectives {', '.join(str(n) for n in c['objectives'])}")
+    parts.append(f"ref. #{c['id']}")
+    return " · ".join(parts)
+
+
+# -- CSV (streamed) ----------------------------------------------------------------
+class _Line:
+    def __init__(self):
+        self.value = ""
+
+    def write(self, text):
+        self.value = text
+
+
+def csv_rows(compiled) -> Iterator[list]:
+    yield CSV_COLUMNS
+    for c in compiled.contributions():
+        yield [
+            c["id"], c["url"], c["consultation_id"], c["consultation"], c["roundtable"] or "", c["roundtable_date"] or "",
+            c["kind"], c["title"], c["body_md"], _objectives_text(c["objectives"]), c["stakeholder_category"],
+            c["governance_level"] or "", c["organisation"] or "", c["created_on"],
+        ]
+
+
+def csv_chunks(compiled) -> Iterator[str]:
+    """The contributions with their provenance, one line at a time (constant memory)."""
+    line = _Line()
+    writer = csv.writer(line)
+    yield "\ufeff"  # so that spreadsheet programs read UTF-8
+    for row in csv_rows(compiled):
+        writer.writerow([neutralise(v) for v in row])
+        yield line.value
+
+
+# -- JSON (streamed) ---------------------------------------------------------------
+def json_chunks(compiled) -> Iterator[str]:
+    head = json.dumps(compiled.meta, ensure_ascii=False)
+    yield head[:-1] + ', "contributions": ['
+    first = True
+    for c in compiled.contributions():
+        yield ("" if first else ",\n") + json.dumps(c, ensure_ascii=False)
+        first = False
+    yield "]}\n"
+
+
+# -- Markdown (streamed) -----------------------------------------------------------
+def _md_cell(value) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: list, rows: Iterable[list]) -> str:
+    out = ["| " + " | ".join(_md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(out) + "\n\n"
+
+
+def _md_line(text: str) -> str:
+    """A single line of user text that cannot open a heading, list or table."""
+    text = (text or "").replace("\n", " ")
+    return re.sub(r"^([#>*+\-|=]|\d+\.)", r"\\\1", text)
+
+
+def markdown_chunks(compiled) -> Iterator[str]:
+    meta = compiled.meta
+    t = meta["suppression"]["threshold"]
+    yield f"# {_md_line(meta['title'])}\n\n*{status_line(meta)}*\n\n"
+    yield "## About this summary\n\n"
+    for c in meta["consultations"]:
+        yield f"- {_md_line(c['title'])} ({c['kind_label']}, {c['territory'] or 'no territory'}, {c['opens_on']} – {c['closes_on']})\n"
+    yield "\n" + meta["suppression"]["note"] + "\n\n"
+    if meta["empty"]:
+        yield "**This summary has no contributions yet.**\n\n"
+    totals = meta["totals"]
+    yield _md_table(
+        ["Contributions", "Challenges", "Proposals", "Good practices", "Attendance"],
+        [[shown(totals["contributions"], t), shown(totals["challenge"], t), shown(totals["proposal"], t),
+          shown(totals["good_practice"], t), shown(totals["attendance"], t)]],
+    )
+    yield "## Whose voice\n\n"
+    for w in meta["representation"]["warnings"]:
+        yield f"> **Warning:** {w['message']}\n\n"
+    rep = meta["representation"]
+    yield _md_table(
+        ["Stakeholder category", "Contributions", "Share", "Attendance", "Share"],
+        [
+            [a["label"], shown(a["count"], t), "" if a["percent"] is None else f"{a['percent']}%",
+             shown(b["count"], t), "" if b["percent"] is None else f"{b['percent']}%"]
+            for a, b in zip(rep["contributions"]["shares"], rep["attendance"]["shares"])
+        ],
+    )
+    yield "## Participation by category and governance level\n\n"
+    for measure in ("contributions", "attendance"):
+        rows = meta["participation"][measure]
+        yield f"**{measure.capitalize()}**\n\n"
+        if rows:
+            yield _md_table(
+                ["Stakeholder category", "Governance level", "Count"],
+                [[r["category_label"], r["governance_level_label"] or "", shown(r["count"], t)] for r in rows],
+            )
+        else:
+            yield "None recorded.\n\n"
+    yield "## Contributions by GCM objective\n\n"
+    yield _md_table(
+        ["GCM objective", *CONTRIBUTION_KINDS.values(), "Total"],
+        [[_objective_label(r["objective"]), *(shown(r["kinds"][k], t) for k in CONTRIBUTION_KINDS), shown(r["total"], t)]
+         for r in meta["by_objective"]],
+    )
+    if meta["focus_without_input"]:
+        yield "**Objectives in focus that received no input:** " + ", ".join(
+            _objective_label(f["objective"]) for f in meta["focus_without_input"]
+        ) + "\n\n"
+    yield "## The review questionnaire\n\n"
+    for s in meta["sections"]:
+        yield f"### {s['label']}\n\n*{_md_line(s['question'])}*\n\n"
+        for n in s["narratives"]:
+            if len(meta["consultations"]) > 1:
+                yield f"**{_md_line(n['consultation'])}**\n\n"
+            yield n["text_md"].strip() + "\n\n"
+        cited = s["pinned"] or s["proposed"]
+        if cited:
+            yield ("Cited contributions:" if s["pinned"] else "Related contributions (proposed from the objectives):") + "\n\n"
+            for c in cited:
+                yield f"- {_md_line(c['title'])} — {_provenance(c)}\n"
+            more = s["proposed_count"] - len(s["proposed"]) if not s["pinned"] else 0
+            if more > 0:
+                yield f"- … and {more} more in the annex\n"
+            yield "\n"
+    if len(meta["consultations"]) > 1:
+        yield "## Consultations compared by objective\n\n"
+        titles = [c["title"] for c in meta["consultations"]]
+        yield _md_table(
+            ["GCM objective", *titles],
+            [[_objective_label(r["objective"]), *(shown(n, t) for n in r["counts"])] for r in meta["comparison"]["rows"]],
+        )
+    yield "## Good practices\n\n"
+    any_gp = False
+    for c in compiled.good_practices():
+        any_gp = True
+        yield f"- **{_md_line(c['title'])}** — {_provenance(c)}\n"
+    yield ("\n" if any_gp else "No good practices were contributed.\n\n")
+    yield "## Annex: all contributions\n\n"
+    current = None
+    any_c = False
+    for c in compiled.contributions():
+        any_c = True
+        if c["objectives"][0] != current:
+            current = c["objectives"][0]
+            yield f"### {_objective_label(current)}\n\n"
+        yield f"#### {_md_line(c['title'])}\n\n*{_provenance(c)}*\n\n{c['body_md'].strip()}\n\n"
+    if not any_c:
+        yield "No contributions.\n"
+
+
+# -- XLSX --------------------------------------------------------------------------
+def to_xlsx(compiled) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    meta = compiled.meta
+    t = meta["suppression"]["threshold"]
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def sheet(title, header, rows):
+        ws = wb.create_sheet(title)
+        head = []
+        for h in header:
+            cell = WriteOnlyCell(ws, value=neutralise(h))
+            cell.font = bold
+            head.append(cell)
+        ws.append(head)
+        for row in rows:
+            ws.append([neutralise(v) for v in row])
+
+    def n(v):
+        return f"<{t}" if v is None else v
+
+    sheet(
+        "About",
+        ["Field", "Value"],
+        [
+            ["Title", meta["title"]],
+            ["Status", status_line(meta)],
+            *[["Consultation", f"{c['title']} ({c['opens_on']} – {c['closes_on']})"] for c in meta["consultations"]],
+            ["Privacy", meta["suppression"]["note"]],
+            ["Contributions", n(meta["totals"]["contributions"])],
+            ["Attendance", n(meta["totals"]["attendance"])],
+            *[["Warning", w["message"]] for w in meta["representation"]["warnings"]],
+            *([["Note", "This summary has no contributions yet."]] if meta["empty"] else []),
+        ],
+    )
+    sheet(
+        "By objective",
+        ["Objective", "Title", *CONTRIBUTION_KINDS.values(), "Total", *STAKEHOLDER_CATEGORIES.values()],
+        [
+            [r["objective"], r["title"], *(n(r["kinds"][k]) for k in CONTRIBUTION_KINDS), n(r["total"]),
+             *(n(r["categories"][k]) for k in STAKEHOLDER_CATEGORIES)]
+            for r in meta["by_objective"]
+        ],
+    )
+    sheet(
+        "Participation",
+        ["Measure", "Stakeholder category", "Governance level", "Count"],
+        [
+            [measure, r["category_label"], r["governance_level_label"] or "", n(r["count"])]
+            for measure in ("contributions", "attendance")
+            for r in meta["participation"][measure]
+        ],
+    )
+    rep = meta["representation"]
+    sheet(
+        "Representation",
+        ["Stakeholder category", "Contributions", "Share of contributions (%)", "Attendance", "Share of attendance (%)"],
+        [
+            [a["label"], n(a["count"]), a["percent"] if a["percent"] is not None else "", n(b["count"]),
+             b["percent"] if b["percent"] is not None else ""]
+            for a, b in zip(rep["contributions"]["shares"], rep["attendance"]["shares"])
+        ],
+    )
+    sheet(
+        "Sections",
+        ["Section", "Question", "Objectives", "Consultation", "Narrative (Markdown)", "Pinned contributions", "Proposed"],
+        [
+            [s["label"], s["question"], _objectives_text(s["objectives"]),
+             "; ".join(x["consultation"] for x in s["narratives"]),
+             "\n\n".join(x["text_md"] for x in s["narratives"]),
+             "; ".join(f"#{c['id']} {c['title']}" for c in s["pinned"]), s["proposed_count"]]
+            for s in meta["sections"]
+        ],
+    )
+    sheet(
+        "Focus without input",
+        ["Objective", "Title", "Consultations"],
+        [[f["objective"], f["title"], "; ".join(str(i) for i in f["consultation_ids"])] for f in meta["focus_without_input"]],
+    )
+    sheet(
+        "Comparison",
+        ["Objective", "Title", *(c["title"] for c in meta["consultations"])],
+        [[r["objective"], r["title"], *(n(v) for v in r["counts"])] for r in meta["comparison"]["rows"]],
+    )
+    sheet(
+        "Good practices",
+        CSV_COLUMNS,
+        ([c["id"], c["url"], c["consultation_id"], c["consultation"], c["roundtable"] or "", c["roundtable_date"] or "",
+          c["kind"], c["title"], c["body_md"], _objectives_text(c["objectives"]), c["stakeholder_category"],
+          c["governance_level"] or "", c["organisation"] or "", c["created_on"]] for c in compiled.good_practices()),
+    )
+    rows = csv_rows(compiled)
+    sheet("Contributions", next(rows), rows)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# -- Word ----------------------------------------------------------------------------
+def _rtl(paragraph, text: str) -> None:
+    """Right-to-left paragraph for Arabic (or Hebrew) text."""
+    if not _RTL.search(text or ""):
+        return
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    p_pr = paragraph._p.get_or_add_pPr()
+    p_pr.append(OxmlElement("w:bidi"))
+    for run in paragraph.runs:
+        r_pr = run._r.get_or_add_rPr()
+        r_pr.append(OxmlElement("w:rtl"))
+        fonts = r_pr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = OxmlElement("w:rFonts")
+            r_pr.insert(0, fonts)
+        fonts.set(qn("w:cs"), "Arial")
+
+
+def _toc_field(doc, headings: list[str]) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    paragraph = doc.add_paragraph()
+    run = paragraph.add_run()
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = 'TOC \\o "1-2" \\h \\z \\u'
+    separate = OxmlElement("w:fldChar")
+    separate.set(qn("w:fldCharType"), "separate")
+    run._r.extend([begin, instr, separate])
+    # Until Word updates the field, it shows the chapter list.
+    for i, heading in enumerate(headings):
+        text_run = paragraph.add_run(heading)
+        if i < len(headings) - 1:
+            text_run.add_break()
+    end_run = paragraph.add_run()
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    end_run._r.append(end)
+    # Ask Word to refresh the table of contents (page numbers) when the file opens.
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    doc.settings.element.append(update)
+
+
+def _chapters(meta: dict) -> list[str]:
+    chapters = ["1. About this summary", "2. Whose voice", "3. Contributions by GCM objective", "4. The review questionnaire"]
+    n = 5
+    if len(meta["consultations"]) > 1:
+        chapters.append(f"{n}. Consultations compared by objective")
+        n += 1
+    chapters += [f"{n}. Good practices", "Annex: all contributions"]
+    return chapters
+
+
+def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
+    from docx import Document
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Inches, Pt
+
+    meta = compiled.meta
+    t = meta["suppression"]["threshold"]
+    charts = charts if charts is not None else charts_for(meta)
+    doc = Document()
+    doc.core_properties.title = xml_safe(meta["title"])[:255]
+    doc.core_properties.author = "Mesa"
+    style = doc.styles["Normal"]
+    style.font.name = "Calibri"
+    style.font.size = Pt(10.5)
+
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    body = doc.element.body
+    section_properties = body.find(qn("w:sectPr"))
+
+    def para(text, style_name=None, bold=False, italic=False):
+        # doc.add_paragraph() scans the whole body for its insertion point, which makes
+        # a 5,000-contribution annex quadratic: insert before the section properties.
+        text = xml_safe(text)
+        element = OxmlElement("w:p")
+        section_properties.addprevious(element)
+        p = Paragraph(element, doc._body)
+        if style_name:
+            p.style = style_name
+        run = p.add_run(text)
+        run.bold = bold
+        run.italic = italic
+        _rtl(p, text)
+        return p
+
+    def heading(text, level):
+        text = xml_safe(text)
+        h = doc.add_heading(text, level)
+        _rtl(h, text)
+        return h
+
+    def table(header, rows):
+        rows = list(rows)
+        tbl = doc.add_table(rows=1, cols=len(header))
+        tbl.style = "Table Grid"
+        for cell, h in zip(tbl.rows[0].cells, header):
+            cell.text = ""
+            cell.paragraphs[0].add_run(xml_safe(str(h))).bold = True
+        for row in rows:
+            cells = tbl.add_row().cells
+            for cell, value in zip(cells, row):
+                cell.text = xml_safe(str(value))
+        doc.add_paragraph()
+        return tbl
+
+    def chart(c: Chart):
+        doc.add_picture(io.BytesIO(c.png), width=Inches(6.2))
+        doc.inline_shapes[-1]._inline.docPr.set("descr", xml_safe(c.alt))
+        doc.inline_shapes[-1]._inline.docPr.set("title", xml_safe(c.title))
+        para("Text alternative: " + c.alt, italic=True)
+
+    # Title page
+    para(meta["title"], "Title")
+    para(status_line(meta), "Subtitle")
+    para("Compiled by Mesa for the national review of the Global Compact for Safe, Orderly and Regular Migration (GCM).")
+    for c in meta["consultations"]:
+        para(f"{c['title']} — {c['kind_label']}, {c['territory'] or 'no territory'}, {c['opens_on']} – {c['closes_on']}",
+             "List Bullet")
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    heading("Contents", 1)
+    chapters = _chapters(meta)
+    _toc_field(doc, chapters)
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    heading(chapters[0], 1)
+    para(meta["suppression"]["note"])
+    if meta["empty"]:
+        para("This summary has no contributions yet: the consultations selected received no input.", bold=True)
+    totals = meta["totals"]
+    table(
+        ["Contributions", "Challenges", "Proposals", "Good practices", "Attendance"],
+        [[shown(totals["contributions"], t), shown(totals["challenge"], t), shown(totals["proposal"], t),
+          shown(totals["good_practice"], t), shown(totals["attendance"], t)]],
+    )
+
+    heading(chapters[1], 1)
+    for w in meta["representation"]["warnings"]:
+        para("Warning: " + w["message"], bold=True)
+    if not meta["representation"]["warnings"]:
+        para("No representation warning at the thresholds set for this summary.")
+    rep = meta["representation"]
+    table(
+        ["Stakeholder category", "Contributions", "Share", "Attendance", "Share"],
+        [
+            [a["label"], shown(a["count"], t), "" if a["percent"] is None else f"{a['percent']}%",
+             shown(b["count"], t), "" if b["percent"] is None else f"{b['percent']}%"]
+            for a, b in zip(rep["contributions"]["shares"], rep["attendance"]["shares"])
+        ],
+    )
+    chart(charts[1])
+    heading("Participation by category and governance level", 2)
+    for measure in ("contributions", "attendance"):
+        rows = meta["participation"][measure]
+        para(measure.capitalize(), bold=True)
+        if rows:
+            table(["Stakeholder category", "Governance level", "Count"],
+                  [[r["category_label"], r["governance_level_label"] or "", shown(r["count"], t)] for r in rows])
+        else:
+            para("None recorded.")
+
+    heading(chapters[2], 1)
+    chart(charts[0])
+    table(
+        ["GCM objective", *CONTRIBUTION_KINDS.values(), "Total"],
+        [[_objective_label(r["objective"]), *(shown(r["kinds"][k], t) for k in CONTRIBUTION_KINDS), shown(r["total"], t)]
+         for r in meta["by_objective"] if r["total"] != 0],
+    )
+    if meta["focus_without_input"]:
+        para("Objectives in focus that received no input: "
+             + ", ".join(_objective_label(f["objective"]) for f in meta["focus_without_input"]))
+
+    heading(chapters[3], 1)
+    for s in meta["sections"]:
+        heading(s["label"], 2 if not s["is_item"] else 3)
+        para(s["question"], italic=True)
+        for n in s["narratives"]:
+            if len(meta["consultations"]) > 1:
+                para(n["consultation"], bold=True)
+            for block in plain_text(n["text_html"]).split("\n\n"):
+                if block.strip():
+                    para(block)
+        if not s["narratives"]:
+            para("No narrative written for this section.", italic=True)
+        cited = s["pinned"] or s["proposed"]
+        if cited:
+            para("Cited contributions:" if s["pinned"] else "Related contributions (proposed from the objectives):", bold=True)
+            for c in cited:
+                para(f"{c['title']} — {_provenance(c)}", "List Bullet")
+            more = s["proposed_count"] - len(s["proposed"]) if not s["pinned"] else 0
+            if more > 0:
+                para(f"… and {more} more in the annex.", italic=True)
+
+    index = 4
+    if len(meta["consultations"]) > 1:
+        heading(chapters[index], 1)
+        index += 1
+        table(
+            ["GCM objective", *(c["title"] for c in meta["consultations"])],
+            [[_objective_label(r["objective"]), *(shown(v, t) for v in r["counts"])]
+             for r in meta["comparison"]["rows"]],
+        )
+    heading(chapters[index], 1)
+    any_gp = False
+    for c in compiled.good_practices():
+        any_gp = True
+        para(c["title"], bold=True)
+        para(_provenance(c), italic=True)
+    if not any_gp:
+        para("No good practices were contributed.")
+
+    heading(chapters[-1], 1)
+    current = None
+    any_c = False
+    for c in compiled.contributions():
+        any_c = True
+        if c["objectives"][0] != current:
+            current = c["objectives"][0]
+            heading(_objective_label(current), 2)
+        para(f"#{c['id']} {c['title']}", bold=True)
+        para(_provenance(c), italic=True)
+        body = plain_text(c["body_html"])
+        if body:
+            para(body)
+    if not any_c:
+        para("No contributions.")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+# -- PDF -----------------------------------------------------------------------------
+def _pdf_plain(body_html: str):
+    """A contribution's text as plain paragraphs (line breaks kept): far fewer boxes for
+    WeasyPrint to lay out than the HTML, which keeps a 5,000-contribution annex fast."""
+    from markupsafe import Markup, escape
+
+    return Markup("<br>").join(escape(line) for line in plain_text(body_html).split("\n"))
+
+
+def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "") -> bytes:
+    from flask import render_template
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    meta = compiled.meta
+    charts = charts if charts is not None else charts_for(meta)
+    page = render_template(
+        "summaries/report.html",
+        meta=meta,
+        compiled=compiled,
+        charts=charts,
+        chapters=_chapters(meta),
+        threshold=meta["suppression"]["threshold"],
+        status=status_line(meta),
+        provenance=_provenance,
+        plain=_pdf_plain,
+        base_url=base_url,
+    )
+    # WeasyPrint may load only the data: URIs we embed (the charts): nothing from the
+    # network or the file system, whatever a contribution's text contains.
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    return HTML(string=page, url_fetcher=fetcher).write_pdf()

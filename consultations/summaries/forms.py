@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..consultations.forms import objective_choices
+from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter
+from ..markdown import MAX_MARKDOWN_LENGTH
+from ..reference import CONTRIBUTION_KINDS
+
+_REVISION_MESSAGE = "This page is out of date. Reload it and try again."
+
+
+class _Revisioned(FlaskForm):
+    revision = HiddenField(validators=[DataRequired(message=_REVISION_MESSAGE)])
+
+
+class SettingsForm(_Revisioned):
+    privacy_threshold = IntegerField(
+        "Privacy threshold",
+        validators=[InputRequired(message="Give a whole number from 1 to 50."), NumberRange(1, 50, message="Give a whole number from 1 to 50.")],
+        description="Counts below this number are not published (default 3), so that nobody can be singled out.",
+    )
+    migrant_min_percent = IntegerField(
+        "Warn when migrant and diaspora associations together fall below (%)",
+        validators=[InputRequired(message="Give a whole number from 0 to 100."), NumberRange(0, 100, message="Give a whole number from 0 to 100.")],
+        description="Default 25%.",
+    )
+    dominance_max_percent = IntegerField(
+        "Warn when one stakeholder category exceeds (%)",
+        validators=[InputRequired(message="Give a whole number from 1 to 100."), NumberRange(1, 100, message="Give a whole number from 1 to 100.")],
+        description="Default 50%.",
+    )
+
+
+class SectionForm(_Revisioned):
+    text = TextAreaField(
+        "Narrative",
+        validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
+        description="Markdown: **bold**, *italic*, lists, [links](https://example.org). Private until you publish.",
+    )
+    use_default = BooleanField("Use the default GCM objectives for this section")
+    objectives = MultiCheckboxField("GCM objectives whose contributions this section proposes", coerce=int, validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objectives.choices = objective_choices()
+
+
+class PinForm(_Revisioned):
+    contribution_id = IntegerField(validators=[InputRequired(message="Choose a contribution.")])
+    action = SelectField(choices=choices([("pin", "Pin"), ("drop", "Drop"), ("clear", "Clear")]))
+
+
+class PublishForm(_Revisioned):
+    note = StringField(
+        "What changed (optional)",
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=300), no_control_characters],
+    )
+
+
+class ContributionsFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    objective = SelectField("GCM objective", validators=[Optional()])
+    kind = SelectField("Kind", choices=choices([("", "All kinds"), *CONTRIBUTION_KINDS.items()]), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objective.choices = choices([("", "All objectives"), *((str(c.value), c.label) for c in objective_choices())])
+
+    def values(self) -> dict:
+        self.validate()
+        out = {}
+        if self.objective.data and not self.objective.errors:
+            out["objective_number"] = int(self.objective.data)
+        if self.kind.data and not self.kind.errors:
+            out["kind"] = self.kind.data
+        return out
+
+
+class NationalForm(FlaskForm):
+    """The selection of consultations, in the query string (a read-only view)."""
+
+    class Meta:
+        csrf = False
+
+    c = SelectMultipleField("Consultations", coerce=int, validate_choice=False)

@@ -1,0 +1,377 @@
+"""Summary pages and downloads. Views stay thin: the rules are in services.py."""
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user, login_required
+
+from ..consultations.models import Consultation
+from ..extensions import db
+from ..http import fail, page_number
+from . import exports, services
+from .charts import charts_for
+from .forms import ContributionsFilterForm, NationalForm, PinForm, PublishForm, SectionForm, SettingsForm
+from .permissions import can_compile, can_manage_summary, can_read_live_summary, can_read_published_summary
+
+bp = Blueprint("summaries", __name__)
+
+# Contributions above which Word and PDF downloads are refused (MESA_SUMMARY_DOCUMENT_LIMIT).
+DOCUMENT_LIMIT = 5_000
+
+
+def _document_limit_from_environment() -> int:
+    try:
+        return max(int(os.environ.get("MESA_SUMMARY_DOCUMENT_LIMIT", DOCUMENT_LIMIT)), 0)
+    except ValueError:
+        return DOCUMENT_LIMIT
+
+
+@bp.app_template_filter("shown")
+def _shown(n, threshold):
+    return exports.shown(n, threshold)
+
+
+def _consultation_or_404(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        fail(404)
+    from ..permissions import can_view_consultation
+
+    if not can_view_consultation(current_user, consultation):
+        fail(404)
+    return consultation
+
+
+def _managed(consultation_id: int) -> Consultation:
+    consultation = _consultation_or_404(consultation_id)
+    if not can_manage_summary(current_user, consultation):
+        fail(403, "Only the organisers of this consultation can edit and publish its summary.")
+    return consultation
+
+
+def _section_or_404(key: str):
+    sec = services.section(key)
+    if sec is None:
+        fail(404)
+    return sec
+
+
+def _download(compiled, fmt: str, version: int | None = None) -> Response:
+    if fmt not in exports.FORMATS:
+        fail(404)
+    mimetype, _ = exports.FORMATS[fmt]
+    if fmt in ("docx", "pdf"):
+        # Word and PDF are laid out in memory, within the request: bound their size so that
+        # a compilation of 100,000 contributions cannot hold a worker for many minutes.
+        limit = current_app.config.get("MESA_SUMMARY_DOCUMENT_LIMIT") or _document_limit_from_environment()
+        total = compiled.meta["totals"]["contributions"] or 0
+        if total > limit:
+            fail(
+                422,
+                f"This summary has {total:,} contributions: Word and PDF files are made for up to {limit:,}. "
+                "Download the spreadsheet, CSV, JSON or Markdown, or compile fewer consultations.",
+            )
+    name = exports.filename(compiled.meta, fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        body = stream_with_context(exports.csv_chunks(compiled))
+    elif fmt == "json":
+        body = stream_with_context(exports.json_chunks(compiled))
+    elif fmt == "md":
+        body = stream_with_context(exports.markdown_chunks(compiled))
+    elif fmt == "xlsx":
+        body = exports.to_xlsx(compiled)
+    elif fmt == "docx":
+        body = exports.to_docx(compiled)
+    else:
+        body = exports.to_pdf(compiled, base_url=request.url_root)
+    return Response(body, mimetype=mimetype, headers=headers)
+
+
+# -- one consultation ------------------------------------------------------------------
+@bp.get("/consultations/<int:consultation_id>/summary")
+def show(consultation_id: int):
+    consultation = _consultation_or_404(consultation_id)
+    if not can_read_live_summary(current_user, consultation):
+        latest = services.latest_version(consultation) if can_read_published_summary(current_user, consultation) else None
+        if latest is None:
+            fail(404, "No summary of this consultation has been published yet.")
+        return redirect(url_for("summaries.version", consultation_id=consultation.id, number=latest.number))
+    manage = can_manage_summary(current_user, consultation)
+    summary = services.summary_for(consultation)
+    settings = services.Settings.of(summary)
+    if manage:
+        state = services.draft_state(summary)
+        states = {consultation.id: state}
+    else:
+        states = services.published_states([consultation.id])
+        state = states.get(consultation.id)
+    mapping = {k: v["objectives"] for k, v in state.items()} if state else None
+    meta = services.compile_statistics([consultation], settings)
+    sections = services.compile_sections(
+        [consultation], states=states, mapping=mapping or {s.key: list(s.default_objectives) for s in services.review_sections()},
+        with_proposals=False, signature=meta.pop("_signature"),
+    )
+    meta.update(settings=settings.as_dict(), consultations=[], title="")
+    filters = ContributionsFilterForm(request.args)
+    page = services.grouped_contributions_page(
+        [consultation.id], page=page_number(request.args.get("page")), **filters.values()
+    )
+    good_practices = services.grouped_contributions_page(
+        [consultation.id], page=page_number(request.args.get("gp")), kind="good_practice", per_page=10
+    )
+    versions = list(db.session.scalars(services.versions_query(consultation).limit(5)))
+    return render_template(
+        "summaries/show.html",
+        consultation=consultation,
+        summary=summary,
+        meta=meta,
+        sections=sections,
+        charts=charts_for(meta),
+        page=page,
+        good_practices=good_practices,
+        filters=filters,
+        versions=versions,
+        manage=manage,
+        publish_form=PublishForm(revision=summary.revision),
+        formats=exports.FORMATS,
+    )
+
+
+@bp.get("/consultations/<int:consultation_id>/summary/download.<fmt>")
+@login_required
+def download(consultation_id: int, fmt: str):
+    consultation = _consultation_or_404(consultation_id)
+    if not can_read_live_summary(current_user, consultation):
+        fail(403, "Only the organisers of this consultation and reviewers can download its live summary.")
+    if fmt not in exports.FORMATS:
+        fail(404)
+    return _download(services.compile_for_viewer(consultation, current_user), fmt)
+
+
+@bp.route("/consultations/<int:consultation_id>/summary/settings", methods=["GET", "POST"])
+@login_required
+def settings(consultation_id: int):
+    consultation = _managed(consultation_id)
+    summary = services.summary_for(consultation)
+    form = SettingsForm(obj=summary if request.method == "GET" else None)
+    if request.method == "GET":
+        form.revision.data = summary.revision
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_settings(
+                consultation,
+                seen_revision=form.revision.data,
+                privacy_threshold=form.privacy_threshold.data,
+                migrant_min_percent=form.migrant_min_percent.data,
+                dominance_max_percent=form.dominance_max_percent.data,
+            )
+        except services.SummaryConflict as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 409
+        except services.SummaryError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "privacy_threshold").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Summary settings saved.", "success")
+            return redirect(url_for("summaries.show", consultation_id=consultation.id))
+    if form.errors:
+        status = 422
+    return render_template("summaries/settings.html", consultation=consultation, form=form), status
+
+
+@bp.route("/consultations/<int:consultation_id>/summary/sections/<key>", methods=["GET", "POST"])
+@login_required
+def section(consultation_id: int, key: str):
+    consultation = _managed(consultation_id)
+    sec = _section_or_404(key)
+    summary = services.summary_for(consultation)
+    form = SectionForm()
+    row = summary.section(key) if summary.id else None
+    objectives = services.effective_objectives(summary, sec)
+    if request.method == "GET":
+        form.text.data = row.text_md if row else ""
+        form.objectives.data = objectives
+        form.use_default.data = row is None or row.objectives_override is None
+        form.revision.data = summary.revision
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_section(
+                consultation,
+                key,
+                seen_revision=form.revision.data,
+                text=form.text.data or "",
+                objectives=None if form.use_default.data else (form.objectives.data or []),
+            )
+        except services.SummaryConflict as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 409
+        except services.SummaryError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "text").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Section saved. It stays private until you publish the summary.", "success")
+            return redirect(url_for("summaries.section", consultation_id=consultation.id, key=key))
+    if form.errors:
+        status = 422
+    state = services.draft_state(summary)[key]
+    page = services.section_proposals_page(
+        consultation, objectives, sec.kinds, page=page_number(request.args.get("page"))
+    )
+    pinned = services.pinned_dicts(state["pinned"])
+    return render_template(
+        "summaries/section.html",
+        consultation=consultation,
+        sec=sec,
+        form=form,
+        state=state,
+        page=page,
+        pinned=pinned,
+        objectives=objectives,
+        pin_form=PinForm(revision=summary.revision),
+        revision=summary.revision,
+    ), status
+
+
+@bp.post("/consultations/<int:consultation_id>/summary/sections/<key>/pins")
+@login_required
+def pin(consultation_id: int, key: str):
+    consultation = _managed(consultation_id)
+    _section_or_404(key)
+    form = PinForm()
+    if not form.validate_on_submit():
+        fail(400, "Choose a contribution and pin, drop or clear; reload the page if it is old.")
+    try:
+        services.set_pin(consultation, key, form.contribution_id.data, form.action.data, seen_revision=form.revision.data)
+    except services.SummaryConflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    except services.SummaryError as exc:
+        db.session.rollback()
+        fail(422, str(exc))
+    else:
+        db.session.commit()
+        flash({"pin": "Pinned.", "drop": "Dropped from this section.", "clear": "Back among the proposals."}[form.action.data], "success")
+    return redirect(url_for("summaries.section", consultation_id=consultation.id, key=key))
+
+
+@bp.post("/consultations/<int:consultation_id>/summary/publish")
+@login_required
+def publish(consultation_id: int):
+    consultation = _managed(consultation_id)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=None), 422
+    try:
+        version = services.publish(consultation, current_user, seen_revision=form.revision.data, note=form.note.data or "")
+    except services.SummaryConflict as exc:
+        db.session.rollback()
+        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=str(exc)), 409
+    except services.SummaryError as exc:
+        db.session.rollback()
+        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=str(exc)), 422
+    db.session.commit()
+    flash(f"Version {version.number} of the summary is published.", "success")
+    return redirect(url_for("summaries.version", consultation_id=consultation.id, number=version.number))
+
+
+# -- published versions ---------------------------------------------------------------------
+def _readable_versions(consultation_id: int) -> Consultation:
+    consultation = _consultation_or_404(consultation_id)
+    if not can_read_published_summary(current_user, consultation):
+        fail(404, "No summary of this consultation has been published yet.")
+    return consultation
+
+
+@bp.get("/consultations/<int:consultation_id>/summary/versions")
+def versions(consultation_id: int):
+    consultation = _readable_versions(consultation_id)
+    pagination = db.paginate(
+        services.versions_query(consultation), page=page_number(request.args.get("page")), per_page=20, error_out=False
+    )
+    return render_template("summaries/versions.html", consultation=consultation, pagination=pagination)
+
+
+def _version_or_404(consultation: Consultation, number: int):
+    version = services.get_version(consultation, number)
+    if version is None:
+        fail(404)
+    return version
+
+
+@bp.get("/consultations/<int:consultation_id>/summary/versions/<int:number>")
+def version(consultation_id: int, number: int):
+    consultation = _readable_versions(consultation_id)
+    version = _version_or_404(consultation, number)
+    document = version.document
+    contributions = services.page_of_list(document["contributions"], page_number(request.args.get("page")))
+    return render_template(
+        "summaries/version.html",
+        consultation=consultation,
+        version=version,
+        meta=document,
+        charts=charts_for(document),
+        contributions=contributions,
+        formats=exports.FORMATS,
+    )
+
+
+@bp.get("/consultations/<int:consultation_id>/summary/versions/<int:number>/download.<fmt>")
+def version_download(consultation_id: int, number: int, fmt: str):
+    consultation = _readable_versions(consultation_id)
+    version = _version_or_404(consultation, number)
+    if fmt not in exports.FORMATS:
+        fail(404)
+    return _download(services.Compiled.from_document(version.document), fmt)
+
+
+# -- national compilation ---------------------------------------------------------------------
+def _selection():
+    """The consultations named in the query string, or (None, form) to re-render."""
+    form = NationalForm(request.args)
+    if not can_compile(current_user):
+        fail(403, "Reviewers, organisers and administrators compile summaries across consultations.")
+    if "c" not in request.args:
+        return None, form, 200
+    if not form.validate():
+        return None, form, 422
+    try:
+        return services.resolve_selection(current_user, form.c.data), form, 200
+    except services.SelectionRefused as exc:
+        if exc.code == 422:
+            form.c.errors = [str(exc)]
+            return None, form, 422
+        fail(exc.code, str(exc))
+
+
+@bp.get("/summaries/national")
+@login_required
+def national():
+    selected, form, status = _selection()
+    choices = db.paginate(
+        services.compilable_consultations(current_user), page=page_number(request.args.get("page")), per_page=30, error_out=False
+    )
+    context = dict(form=form, choices=choices, selected=selected or [], formats=exports.FORMATS)
+    if selected:
+        settings = None
+        compiled = services.compile_national(selected, settings)
+        context.update(meta=compiled.meta, charts=charts_for(compiled.meta))
+    return render_template("summaries/national.html", **context), status
+
+
+@bp.get("/summaries/national/download.<fmt>")
+@login_required
+def national_download(fmt: str):
+    selected, form, status = _selection()
+    if fmt not in exports.FORMATS:
+        fail(404)
+    if not selected:
+        fail(422 if status == 422 or "c" in request.args else 400, "Choose at least one consultation to compile.")
+    return _download(services.compile_national(selected), fmt)

@@ -1,0 +1,1109 @@
+"""Summaries: compile what one or several consultations produced, the organiser's
+narrative along the review questionnaire, publishing frozen versions.
+
+Every statistic is one SQL ``GROUP BY`` over the selected consultations; the
+contributions themselves are streamed in keyset batches, so a compilation over
+100,000 contributions never holds them all in memory.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Callable, Iterator
+
+from sqlalchemy import and_, exists, func, literal_column, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
+
+from ..consultations.models import Consultation, ConsultationObjective
+from ..contributions.models import Contribution, ContributionObjective
+from ..extensions import db
+from ..markdown import MAX_MARKDOWN_LENGTH, render_markdown
+from ..reference import (
+    CONSULTATION_KINDS,
+    CONTRIBUTION_KINDS,
+    OBJECTIVE_COUNT,
+    STAKEHOLDER_CATEGORIES,
+    category_label,
+    level_label,
+    objective,
+    voice_label,
+)
+from ..roundtables.models import Registration, Roundtable, WalkIn
+from ..timeutil import utcnow
+from . import permissions
+from .models import SectionPin, Summary, SummarySection, SummaryVersion
+
+SCHEMA = "mesa-summary/1"
+MAX_SELECTION = 200
+PROPOSALS_PER_SECTION_IN_DOCUMENTS = 10
+BATCH = 1000
+MIGRANT_CATEGORIES = ("migrant_association", "diaspora_organisation")
+_KEY = re.compile(r"^[1-9][a-k]?$")
+
+
+class SummaryError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class SummaryConflict(SummaryError):
+    """Someone else changed or published the summary since this person loaded it."""
+
+
+class SelectionRefused(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+# -- the review questionnaire and the objective mapping ----------------------------
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    question: str
+    default_objectives: tuple[int, ...]
+    kinds: tuple[str, ...]
+
+    @property
+    def is_item(self) -> bool:
+        return len(self.key) > 1
+
+
+def _load(name: str) -> dict:
+    with resources.files("consultations").joinpath(f"data/{name}").open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=1)
+def review_sections() -> tuple[Section, ...]:
+    template = _load("review_template.json")
+    mapping = _load("review_mapping.json")["sections"]
+    out = []
+
+    def add(key, label, text):
+        spec = mapping.get(key, {})
+        out.append(
+            Section(
+                key,
+                label,
+                text,
+                tuple(spec.get("objectives", ())),
+                tuple(spec.get("kinds", CONTRIBUTION_KINDS.keys())),
+            )
+        )
+
+    for question in template["questions"]:
+        number = question["number"]
+        add(str(number), f"Question {number}", question["text"])
+        for item in question.get("items", ()):
+            add(f"{number}{item['key']}", f"Question {number} ({item['key']})", item["text"])
+    return tuple(out)
+
+
+def section(key: str) -> Section | None:
+    if not _KEY.match(key or ""):
+        return None
+    return next((s for s in review_sections() if s.key == key), None)
+
+
+# -- settings -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    privacy_threshold: int = 3
+    migrant_min_percent: int = 25
+    dominance_max_percent: int = 50
+
+    @classmethod
+    def of(cls, summary: Summary | None) -> "Settings":
+        if summary is None:
+            return cls()
+        return cls(summary.privacy_threshold, summary.migrant_min_percent, summary.dominance_max_percent)
+
+    def as_dict(self) -> dict:
+        return {
+            "privacy_threshold": self.privacy_threshold,
+            "migrant_min_percent": self.migrant_min_percent,
+            "dominance_max_percent": self.dominance_max_percent,
+        }
+
+
+def suppress(n: int, threshold: int) -> int | None:
+    """A count as published: None when it is below the threshold (zero is shown)."""
+    return n if n == 0 or n >= threshold else None
+
+
+# -- the summary row, revisions, optimistic locking ---------------------------------
+def summary_for(consultation: Consultation) -> Summary:
+    """The consultation's summary; a transient default one if none was saved yet."""
+    summary = db.session.scalar(select(Summary).where(Summary.consultation_id == consultation.id))
+    if summary is None:
+        summary = Summary(
+            consultation_id=consultation.id,
+            privacy_threshold=Settings.privacy_threshold,
+            migrant_min_percent=Settings.migrant_min_percent,
+            dominance_max_percent=Settings.dominance_max_percent,
+            revision=0,
+        )
+    return summary
+
+
+def _ensure_saved(consultation: Consultation) -> Summary:
+    summary = db.session.scalar(select(Summary).where(Summary.consultation_id == consultation.id))
+    if summary is not None:
+        return summary
+    try:
+        with db.session.begin_nested():
+            summary = Summary(consultation_id=consultation.id, revision=0)
+            db.session.add(summary)
+    except IntegrityError:  # created by someone else at the same moment
+        summary = db.session.scalar(select(Summary).where(Summary.consultation_id == consultation.id))
+    return summary
+
+
+def _claim(summary: Summary, seen_revision) -> None:
+    """Move the revision on, only if nobody else did since ``seen_revision``."""
+    try:
+        seen = int(seen_revision)
+    except (TypeError, ValueError):
+        raise SummaryConflict("This page is out of date. Reload it and try again.") from None
+    result = db.session.execute(
+        update(Summary.__table__)
+        .where(Summary.__table__.c.id == summary.id, Summary.__table__.c.revision == seen)
+        .values(revision=Summary.__table__.c.revision + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise SummaryConflict(
+            "Someone else changed or published this summary since you opened this page. "
+            "Reload it to see their changes, then try again."
+        )
+    db.session.expire(summary, ["revision", "updated_at"])
+
+
+def update_settings(
+    consultation: Consultation,
+    *,
+    seen_revision,
+    privacy_threshold: int,
+    migrant_min_percent: int,
+    dominance_max_percent: int,
+) -> Summary:
+    values = {
+        "privacy_threshold": (privacy_threshold, 1, 50),
+        "migrant_min_percent": (migrant_min_percent, 0, 100),
+        "dominance_max_percent": (dominance_max_percent, 1, 100),
+    }
+    for name, (value, low, high) in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise SummaryError(f"Give a whole number from {low} to {high}.", name)
+    summary = _ensure_saved(consultation)
+    _claim(summary, seen_revision)
+    summary.privacy_threshold = privacy_threshold
+    summary.migrant_min_percent = migrant_min_percent
+    summary.dominance_max_percent = dominance_max_percent
+    db.session.flush()
+    return summary
+
+
+def effective_objectives(summary: Summary, sec: Section) -> list[int]:
+    row = summary.section(sec.key) if summary.id else None
+    override = row.override_numbers if row is not None else None
+    return list(sec.default_objectives) if override is None else override
+
+
+def update_section(
+    consultation: Consultation,
+    key: str,
+    *,
+    seen_revision,
+    text: str,
+    objectives: list[int] | None,
+) -> SummarySection:
+    """Save a section's Markdown text and its objectives (None = the default mapping)."""
+    sec = section(key)
+    if sec is None:
+        raise SummaryError("Unknown section of the questionnaire.")
+    text = text or ""
+    if len(text) > MAX_MARKDOWN_LENGTH:
+        raise SummaryError(f"Keep the text under {MAX_MARKDOWN_LENGTH} characters.", "text")
+    numbers = None
+    if objectives is not None:
+        numbers = sorted({int(n) for n in objectives})
+        if any(not 1 <= n <= OBJECTIVE_COUNT for n in numbers):
+            raise SummaryError("Unknown GCM objective.", "objectives")
+        if tuple(numbers) == tuple(sorted(sec.default_objectives)):
+            numbers = None
+    summary = _ensure_saved(consultation)
+    _claim(summary, seen_revision)
+    row = db.session.get(SummarySection, (summary.id, key))
+    if row is None:
+        row = SummarySection(summary_id=summary.id, key=key)
+        db.session.add(row)
+    row.text_md = text
+    row.text_html = render_markdown(text)
+    row.objectives_override = None if numbers is None else ",".join(str(n) for n in numbers)
+    db.session.flush()
+    db.session.expire(summary, ["sections"])
+    return row
+
+
+def _proposal_filter(consultation_ids, objectives, kinds):
+    return and_(
+        Contribution.consultation_id.in_(consultation_ids),
+        Contribution.status == "active",
+        Contribution.kind.in_(kinds),
+        Contribution.id.in_(
+            select(ContributionObjective.contribution_id).where(ContributionObjective.objective.in_(objectives or [0]))
+        ),
+    )
+
+
+def set_pin(consultation: Consultation, key: str, contribution_id, action: str, *, seen_revision) -> None:
+    """Pin a proposed contribution to a section, drop it, or clear either."""
+    sec = section(key)
+    if sec is None:
+        raise SummaryError("Unknown section of the questionnaire.")
+    if action not in ("pin", "drop", "clear"):
+        raise SummaryError("Choose pin, drop or clear.", "action")
+    try:
+        contribution_id = int(contribution_id)
+    except (TypeError, ValueError):
+        raise SummaryError("Choose a contribution.", "contribution_id") from None
+    summary = _ensure_saved(consultation)
+    objectives = effective_objectives(summary, sec)
+    proposed = db.session.scalar(
+        select(
+            exists().where(
+                Contribution.id == contribution_id,
+                _proposal_filter([consultation.id], objectives, sec.kinds),
+            )
+        )
+    )
+    pin = db.session.get(SectionPin, (summary.id, key, contribution_id))
+    if not proposed and pin is None:
+        raise SummaryError("This contribution is not among this section's proposals.", "contribution_id")
+    _claim(summary, seen_revision)
+    if action == "clear":
+        if pin is not None:
+            db.session.delete(pin)
+    else:
+        if pin is None:
+            pin = SectionPin(summary_id=summary.id, key=key, contribution_id=contribution_id)
+            db.session.add(pin)
+        pin.state = "pinned" if action == "pin" else "dropped"
+    db.session.flush()
+
+
+def draft_state(summary: Summary) -> dict:
+    """The organiser's current narrative: {key: {text_md, text_html, objectives, pinned, dropped}}."""
+    state = {}
+    rows = list(summary.sections) if summary.id else []
+    pins = (
+        db.session.execute(
+            select(SectionPin.key, SectionPin.contribution_id, SectionPin.state)
+            .where(SectionPin.summary_id == summary.id)
+            .order_by(SectionPin.key, SectionPin.contribution_id)
+        ).all()
+        if summary.id
+        else []
+    )
+    for sec in review_sections():
+        row = next((r for r in rows if r.key == sec.key), None)
+        state[sec.key] = {
+            "text_md": row.text_md if row else "",
+            "text_html": row.text_html if row else "",
+            "objectives": effective_objectives(summary, sec),
+            "pinned": [p.contribution_id for p in pins if p.key == sec.key and p.state == "pinned"],
+            "dropped": [p.contribution_id for p in pins if p.key == sec.key and p.state == "dropped"],
+        }
+    return state
+
+
+def publish(consultation: Consultation, publisher, *, seen_revision, note: str = "") -> SummaryVersion:
+    """Freeze the current summary as a new numbered version (raises SummaryConflict
+    when another organiser changed or published it first)."""
+    if consultation.state == "draft":
+        raise SummaryError("Open the consultation before publishing its summary.")
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise SummaryError("Keep the note under 300 characters.", "note")
+    summary = _ensure_saved(consultation)
+    _claim(summary, seen_revision)
+    number = (
+        db.session.scalar(select(func.max(SummaryVersion.number)).where(SummaryVersion.summary_id == summary.id)) or 0
+    ) + 1
+    state = draft_state(summary)
+    published_at = utcnow()
+    compiled = compile_summary(
+        [consultation],
+        settings=Settings.of(summary),
+        states={consultation.id: state},
+        mapping={k: v["objectives"] for k, v in state.items()},
+        status="published",
+        version=number,
+        published_at=published_at,
+    )
+    version = SummaryVersion(
+        summary_id=summary.id,
+        number=number,
+        published_at=published_at,
+        published_by_id=getattr(publisher, "id", None),
+        note=note,
+        document_json=json.dumps(compiled.document(), ensure_ascii=False),
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def versions_query(consultation: Consultation):
+    return (
+        select(SummaryVersion)
+        .options(defer(SummaryVersion.document_json))
+        .join(Summary, Summary.id == SummaryVersion.summary_id)
+        .where(Summary.consultation_id == consultation.id)
+        .order_by(SummaryVersion.number.desc())
+    )
+
+
+def get_version(consultation: Consultation, number: int) -> SummaryVersion | None:
+    return db.session.scalar(
+        select(SummaryVersion)
+        .join(Summary, Summary.id == SummaryVersion.summary_id)
+        .where(Summary.consultation_id == consultation.id, SummaryVersion.number == number)
+    )
+
+
+def latest_version(consultation: Consultation) -> SummaryVersion | None:
+    return db.session.scalar(
+        select(SummaryVersion)
+        .join(Summary, Summary.id == SummaryVersion.summary_id)
+        .where(Summary.consultation_id == consultation.id)
+        .order_by(SummaryVersion.number.desc())
+        .limit(1)
+    )
+
+
+def published_states(consultation_ids) -> dict[int, dict]:
+    """The narrative of each consultation's latest published version."""
+    latest = (
+        select(Summary.consultation_id, func.max(SummaryVersion.number).label("number"))
+        .join(SummaryVersion, SummaryVersion.summary_id == Summary.id)
+        .where(Summary.consultation_id.in_(consultation_ids))
+        .group_by(Summary.consultation_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Summary.consultation_id, SummaryVersion.document_json)
+        .join(SummaryVersion, SummaryVersion.summary_id == Summary.id)
+        .join(latest, and_(latest.c.consultation_id == Summary.consultation_id, latest.c.number == SummaryVersion.number))
+    ).all()
+    states = {}
+    for consultation_id, document_json in rows:
+        document = json.loads(document_json)
+        states[consultation_id] = {
+            s["key"]: {
+                "text_md": next((n["text_md"] for n in s["narratives"]), ""),
+                "text_html": next((n["text_html"] for n in s["narratives"]), ""),
+                "objectives": s["objectives"],
+                "pinned": [c["id"] for c in s["pinned"]],
+                "dropped": s.get("dropped", []),
+            }
+            for s in document["sections"]
+        }
+    return states
+
+
+# -- selection for national compilations --------------------------------------------
+def resolve_selection(user, ids) -> list[Consultation]:
+    """The consultations of a selection, in date order; refuses what the user may not read
+    (404 when its existence is secret, 403 otherwise)."""
+    wanted = sorted({int(i) for i in ids or ()})
+    if not wanted:
+        raise SelectionRefused(422, "Choose at least one consultation.")
+    if len(wanted) > MAX_SELECTION:
+        raise SelectionRefused(422, f"Choose at most {MAX_SELECTION} consultations.")
+    found = {c.id: c for c in db.session.scalars(select(Consultation).where(Consultation.id.in_(wanted)))}
+    from ..permissions import can_view_consultation
+
+    for cid in wanted:
+        consultation = found.get(cid)
+        if consultation is None or not can_view_consultation(user, consultation):
+            raise SelectionRefused(404, "The selection names a consultation that does not exist or that you may not see.")
+        if not permissions.can_read_live_summary(user, consultation):
+            raise SelectionRefused(403, f"You may not compile the summary of “{consultation.title}”.")
+    return sorted(found.values(), key=lambda c: (c.opens_on, c.id))
+
+
+def compilable_consultations(user):
+    """What the user may put in a national compilation (a select, for a paginated list)."""
+    from ..consultations.models import consultation_organisers
+
+    stmt = select(Consultation)
+    if user.role in ("admin", "reviewer"):
+        stmt = stmt.where(Consultation.state != "draft")
+        if user.role == "admin":
+            stmt = select(Consultation)
+    else:
+        stmt = stmt.join(
+            consultation_organisers, consultation_organisers.c.consultation_id == Consultation.id
+        ).where(consultation_organisers.c.user_id == user.id)
+    return stmt.order_by(Consultation.opens_on.desc(), Consultation.id.desc())
+
+
+# -- statistics (SQL aggregation) -----------------------------------------------------
+def _active(ids):
+    return and_(Contribution.consultation_id.in_(ids), Contribution.status == "active")
+
+
+def signature_counts(ids) -> list[tuple[str, str, str | None, int, int]]:
+    """Active contributions counted by (kind, category, governance level, objective set).
+
+    The objective set of a contribution is a bit mask (bit n for GCM objective n), summed
+    per contribution in SQL; the outer GROUP BY leaves a few hundred rows, from which
+    every count of the summary follows: by objective, kind and category, by voice, and the
+    distinct contributions each questionnaire section proposes. One pass over the data.
+    """
+    mask = func.coalesce(func.sum(literal_column("1").op("<<")(ContributionObjective.objective)), 0)
+    per_contribution = (
+        select(
+            Contribution.kind,
+            Contribution.stakeholder_category,
+            Contribution.governance_level,
+            mask.label("mask"),
+        )
+        .outerjoin(ContributionObjective, ContributionObjective.contribution_id == Contribution.id)
+        .where(_active(ids))
+        .group_by(Contribution.id, Contribution.kind, Contribution.stakeholder_category, Contribution.governance_level)
+        .subquery()
+    )
+    c = per_contribution.c
+    stmt = select(c.kind, c.stakeholder_category, c.governance_level, c.mask, func.count()).group_by(
+        c.kind, c.stakeholder_category, c.governance_level, c.mask
+    )
+    return [(k, cat, lvl, int(m), n) for k, cat, lvl, m, n in db.session.execute(stmt)]
+
+
+def _bits(mask: int) -> list[int]:
+    return [n for n in range(1, OBJECTIVE_COUNT + 1) if mask >> n & 1]
+
+
+def attendance_counts(ids) -> list[tuple[str, str | None, int]]:
+    """People present at the consultations' roundtables: attended registrations plus walk-ins."""
+    registered = (
+        select(Registration.stakeholder_category, Registration.governance_level, func.count())
+        .join(Roundtable, Roundtable.id == Registration.roundtable_id)
+        .where(Roundtable.consultation_id.in_(ids), Registration.attended.is_(True))
+        .group_by(Registration.stakeholder_category, Registration.governance_level)
+    )
+    walk_ins = (
+        select(WalkIn.stakeholder_category, WalkIn.governance_level, func.sum(WalkIn.count))
+        .join(Roundtable, Roundtable.id == WalkIn.roundtable_id)
+        .where(Roundtable.consultation_id.in_(ids))
+        .group_by(WalkIn.stakeholder_category, WalkIn.governance_level)
+    )
+    totals: dict[tuple, int] = {}
+    for stmt in (registered, walk_ins):
+        for category, level, n in db.session.execute(stmt):
+            totals[(category, level)] = totals.get((category, level), 0) + int(n or 0)
+    return [(c, lvl, n) for (c, lvl), n in totals.items()]
+
+
+def consultation_objective_counts(ids) -> dict[tuple[int, int], int]:
+    stmt = (
+        select(Contribution.consultation_id, ContributionObjective.objective, func.count())
+        .join(ContributionObjective, ContributionObjective.contribution_id == Contribution.id)
+        .where(_active(ids))
+        .group_by(Contribution.consultation_id, ContributionObjective.objective)
+    )
+    return {(c, o): n for c, o, n in db.session.execute(stmt)}
+
+
+def focus_rows(ids) -> list[tuple[int, int]]:
+    return [
+        tuple(r)
+        for r in db.session.execute(
+            select(ConsultationObjective.consultation_id, ConsultationObjective.objective).where(
+                ConsultationObjective.consultation_id.in_(ids)
+            )
+        )
+    ]
+
+
+def section_proposal_counts(ids, mapping: dict[str, list[int]], dropped: dict[str, list[int]], signature=None) -> dict[str, int]:
+    """Distinct contributions each section proposes (its objectives and kinds), minus
+    those the organiser dropped, from the signature counts (no further scan)."""
+    if signature is None:
+        signature = signature_counts(ids)
+    counts = {}
+    for sec in review_sections():
+        wanted = 0
+        for number in mapping.get(sec.key, ()):
+            wanted |= 1 << int(number)
+        if not wanted:
+            continue
+        n = sum(count for kind, _, _, mask, count in signature if kind in sec.kinds and mask & wanted)
+        if n:
+            counts[sec.key] = n
+    for key, ids_ in dropped.items():
+        if ids_ and key in counts:
+            sec = section(key)
+            # Subtract the dropped ones that the section would have proposed (a small set).
+            counts[key] -= db.session.scalar(
+                select(func.count()).select_from(Contribution).where(
+                    Contribution.id.in_(ids_), _proposal_filter(ids, mapping.get(key, []), sec.kinds)
+                )
+            )
+    return counts
+
+
+# -- contributions with provenance ----------------------------------------------------
+_COLUMNS = (
+    Contribution.id,
+    Contribution.consultation_id,
+    Contribution.kind,
+    Contribution.title,
+    Contribution.body_md,
+    Contribution.body_html,
+    Contribution.stakeholder_category,
+    Contribution.governance_level,
+    Contribution.organisation_name,
+    Contribution.name_organisation,
+    Contribution.created_at,
+    Consultation.title.label("consultation_title"),
+    Roundtable.title.label("roundtable_title"),
+    Roundtable.starts_at.label("roundtable_starts_at"),
+)
+
+
+def _rows():
+    """Contributions as plain rows with their provenance (no ORM identity map)."""
+    return (
+        select(*_COLUMNS)
+        .join(Consultation, Consultation.id == Contribution.consultation_id)
+        .outerjoin(Roundtable, Roundtable.id == Contribution.roundtable_id)
+    )
+
+
+def _contribution_dict(r, objectives: list[int]) -> dict:
+    organisation = r.organisation_name if (r.name_organisation and r.organisation_name) else None
+    return {
+        "id": r.id,
+        "url": f"/contributions/{r.id}",
+        "consultation_id": r.consultation_id,
+        "consultation": r.consultation_title,
+        "roundtable": r.roundtable_title,
+        "roundtable_date": r.roundtable_starts_at.date().isoformat() if r.roundtable_starts_at else None,
+        "kind": r.kind,
+        "kind_label": CONTRIBUTION_KINDS[r.kind],
+        "title": r.title,
+        "body_md": r.body_md or "",
+        "body_html": r.body_html or "",
+        "objectives": objectives,
+        "stakeholder_category": r.stakeholder_category,
+        "stakeholder_category_label": category_label(r.stakeholder_category),
+        "governance_level": r.governance_level,
+        "organisation": organisation,
+        "voice": (f"{organisation} — " if organisation else "") + voice_label(r.stakeholder_category, r.governance_level),
+        "created_on": r.created_at.date().isoformat(),
+    }
+
+
+def _objectives_of(ids) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    if not ids:
+        return out
+    for cid, number in db.session.execute(
+        select(ContributionObjective.contribution_id, ContributionObjective.objective)
+        .where(ContributionObjective.contribution_id.in_(ids))
+        .order_by(ContributionObjective.contribution_id, ContributionObjective.objective)
+    ):
+        out.setdefault(cid, []).append(number)
+    return out
+
+
+def _load_options():
+    return (joinedload(Contribution.consultation), joinedload(Contribution.roundtable))
+
+
+def contribution_dicts(where, limit: int | None = None) -> list[dict]:
+    stmt = _rows().where(where).order_by(Contribution.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = db.session.execute(stmt).all()
+    objectives = _objectives_of([r.id for r in rows])
+    return [_contribution_dict(r, objectives.get(r.id, [])) for r in rows]
+
+
+def iter_contributions(ids, kinds=None, batch: int = BATCH) -> Iterator[dict]:
+    """Every active contribution of the consultations, grouped by its first GCM objective
+    (then by id), streamed in keyset batches: constant memory whatever the size."""
+    lower = aliased(ContributionObjective)
+    for number in range(1, OBJECTIVE_COUNT + 1):
+        last = 0
+        while True:
+            stmt = (
+                _rows()
+                .join(
+                    ContributionObjective,
+                    and_(ContributionObjective.contribution_id == Contribution.id, ContributionObjective.objective == number),
+                )
+                .where(
+                    _active(ids),
+                    Contribution.id > last,
+                    ~exists().where(lower.contribution_id == Contribution.id, lower.objective < number),
+                )
+                .order_by(Contribution.id)
+                .limit(batch)
+            )
+            if kinds:
+                stmt = stmt.where(Contribution.kind.in_(kinds))
+            rows = db.session.execute(stmt).all()
+            if not rows:
+                break
+            objectives = _objectives_of([r.id for r in rows])
+            for r in rows:
+                yield _contribution_dict(r, objectives.get(r.id, []))
+            last = rows[-1].id
+            if len(rows) < batch:
+                break
+
+
+def grouped_contributions_page(ids, *, page: int, per_page: int = 20, objective_number=None, kind=None):
+    """One page of (objective, contribution) pairs, ordered by objective: the contributions
+    grouped by objective, a contribution appearing under each of its objectives."""
+    base = (
+        select(ContributionObjective.objective, Contribution.id)
+        .join(Contribution, Contribution.id == ContributionObjective.contribution_id)
+        .where(_active(ids))
+    )
+    if objective_number:
+        base = base.where(ContributionObjective.objective == objective_number)
+    if kind in CONTRIBUTION_KINDS:
+        base = base.where(Contribution.kind == kind)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    pairs = db.session.execute(
+        base.order_by(ContributionObjective.objective, Contribution.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    ids_ = sorted({cid for _, cid in pairs})
+    by_id = {}
+    if ids_:
+        by_id = {
+            c.id: c
+            for c in db.session.scalars(
+                select(Contribution)
+                .where(Contribution.id.in_(ids_))
+                .options(*_load_options(), selectinload(Contribution.objectives))
+            ).unique()
+        }
+    items = [(number, by_id[cid]) for number, cid in pairs if cid in by_id]
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def section_proposals_page(consultation: Consultation, objectives, kinds, *, page: int, per_page: int = 20):
+    """The contributions a section proposes (its objectives and kinds), one page."""
+    where = _proposal_filter([consultation.id], objectives, kinds)
+    total = db.session.scalar(select(func.count()).select_from(Contribution).where(where))
+    result = Page(items=[], page=page, per_page=per_page, total=total)
+    result.page = min(max(page, 1), result.pages)
+    rows = db.session.execute(
+        _rows().where(where).order_by(Contribution.id).limit(per_page).offset((result.page - 1) * per_page)
+    ).all()
+    found = _objectives_of([r.id for r in rows])
+    result.items = [_contribution_dict(r, found.get(r.id, [])) for r in rows]
+    return result
+
+
+def pinned_dicts(ids) -> list[dict]:
+    return contribution_dicts(Contribution.id.in_(ids)) if ids else []
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def page_of_list(items: list, page: int, per_page: int = 20) -> Page:
+    pages = max(1, math.ceil(len(items) / per_page))
+    page = min(max(page, 1), pages)
+    return Page(items=items[(page - 1) * per_page : page * per_page], page=page, per_page=per_page, total=len(items))
+
+
+# -- the compilation ------------------------------------------------------------------
+@dataclass
+class Compiled:
+    """A compiled summary: ``meta`` holds everything but the contributions, which
+    ``contributions()`` streams (from the database, or from a frozen version)."""
+
+    meta: dict
+    contributions: Callable[[], Iterator[dict]]
+    good_practices: Callable[[], Iterator[dict]] = field(default=None)
+
+    def document(self) -> dict:
+        return {**self.meta, "contributions": list(self.contributions())}
+
+    @classmethod
+    def from_document(cls, document: dict) -> "Compiled":
+        meta = {k: v for k, v in document.items() if k != "contributions"}
+        items = document.get("contributions", [])
+        return cls(
+            meta=meta,
+            contributions=lambda: iter(items),
+            good_practices=lambda: (c for c in items if c["kind"] == "good_practice"),
+        )
+
+
+def _percent(n: int, total: int) -> float:
+    return round(100.0 * n / total, 1) if total else 0.0
+
+
+def _representation(counts: dict[str, int], settings: Settings, measure: str) -> tuple[dict, list[dict]]:
+    t = settings.privacy_threshold
+    total = sum(counts.values())
+    shares = []
+    for key, label in STAKEHOLDER_CATEGORIES.items():
+        n = counts.get(key, 0)
+        shown = suppress(n, t)
+        shares.append(
+            {
+                "category": key,
+                "label": label,
+                "count": shown,
+                "percent": _percent(n, total) if shown is not None else None,
+            }
+        )
+    warnings = []
+    noun = "contributions" if measure == "contributions" else "attendance"
+    if total:
+        md = sum(counts.get(k, 0) for k in MIGRANT_CATEGORIES)
+        if 100.0 * md / total < settings.migrant_min_percent:
+            share = f"{_percent(md, total)}%" if suppress(md, t) is not None else f"fewer than {t}"
+            warnings.append(
+                {
+                    "measure": measure,
+                    "kind": "migrant_diaspora_low",
+                    "message": (
+                        f"Migrant and diaspora associations together account for {share} of {noun}, "
+                        f"below the {settings.migrant_min_percent}% threshold."
+                    ),
+                }
+            )
+        top_key, top_n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        if 100.0 * top_n / total > settings.dominance_max_percent:
+            warnings.append(
+                {
+                    "measure": measure,
+                    "kind": "dominance",
+                    "category": top_key,
+                    "message": (
+                        f"{category_label(top_key)} account for {_percent(top_n, total)}% of {noun}, "
+                        f"above the {settings.dominance_max_percent}% threshold."
+                    ),
+                }
+            )
+    return {"total": suppress(total, t), "shares": shares}, warnings
+
+
+def compile_statistics(consultations: list[Consultation], settings: Settings) -> dict:
+    """Every count of the summary, by SQL aggregation, with small counts suppressed.
+    (``_signature`` holds the raw signature counts for :func:`compile_sections`: pop it
+    before the dictionary goes anywhere.)"""
+    ids = [c.id for c in consultations]
+    t = settings.privacy_threshold
+
+    signature = signature_counts(ids)
+    by_objective: dict[int, dict] = {}
+    kinds = {k: 0 for k in CONTRIBUTION_KINDS}
+    by_category: dict[str, int] = {}
+    by_voice: dict[tuple, int] = {}
+    for kind, category, level, mask, n in signature:
+        kinds[kind] += n
+        by_category[category] = by_category.get(category, 0) + n
+        by_voice[(category, level)] = by_voice.get((category, level), 0) + n
+        for number in _bits(mask):
+            row = by_objective.setdefault(number, {"total": 0, "kinds": {}, "categories": {}})
+            row["total"] += n
+            row["kinds"][kind] = row["kinds"].get(kind, 0) + n
+            row["categories"][category] = row["categories"].get(category, 0) + n
+    objective_rows = []
+    for o in range(1, OBJECTIVE_COUNT + 1):
+        row = by_objective.get(o, {"total": 0, "kinds": {}, "categories": {}})
+        objective_rows.append(
+            {
+                "objective": o,
+                "title": objective(o).title,
+                "total": suppress(row["total"], t),
+                "kinds": {k: suppress(row["kinds"].get(k, 0), t) for k in CONTRIBUTION_KINDS},
+                "categories": {k: suppress(row["categories"].get(k, 0), t) for k in STAKEHOLDER_CATEGORIES},
+            }
+        )
+
+    total = sum(kinds.values())
+
+    attendance = attendance_counts(ids)
+    att_category: dict[str, int] = {}
+    for category, level, n in attendance:
+        att_category[category] = att_category.get(category, 0) + n
+    attendance_total = sum(att_category.values())
+
+    def voice_rows(counts):
+        order = list(STAKEHOLDER_CATEGORIES)
+        return [
+            {
+                "category": c,
+                "category_label": category_label(c),
+                "governance_level": lvl,
+                "governance_level_label": level_label(lvl) if lvl else None,
+                "count": suppress(n, t),
+            }
+            for (c, lvl), n in sorted(counts.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0][1] or ""))
+        ]
+
+    contrib_repr, contrib_warnings = _representation(by_category, settings, "contributions")
+    att_repr, att_warnings = _representation(att_category, settings, "attendance")
+
+    per_consultation = consultation_objective_counts(ids)
+    focus = focus_rows(ids)
+    missing: dict[int, list[int]] = {}
+    for cid, number in focus:
+        if per_consultation.get((cid, number), 0) == 0:
+            missing.setdefault(number, []).append(cid)
+    focus_without_input = [
+        {"objective": n, "title": objective(n).title, "consultation_ids": sorted(cids)}
+        for n, cids in sorted(missing.items())
+    ]
+    comparison = {
+        "consultation_ids": ids,
+        "rows": [
+            {
+                "objective": o,
+                "title": objective(o).title,
+                "counts": [suppress(per_consultation.get((cid, o), 0), t) for cid in ids],
+            }
+            for o in range(1, OBJECTIVE_COUNT + 1)
+        ],
+    }
+    suppressed_any = any(
+        0 < n < t
+        for n in (
+            [n for row in by_objective.values() for n in (*row["kinds"].values(), *row["categories"].values())]
+            + list(by_voice.values())
+            + [n for *_, n in attendance]
+            + list(per_consultation.values())
+            + list(kinds.values())
+        )
+    )
+    return {
+        "totals": {
+            "contributions": suppress(total, t),
+            **{k: suppress(n, t) for k, n in kinds.items()},
+            "attendance": suppress(attendance_total, t),
+        },
+        "by_objective": objective_rows,
+        "focus_without_input": focus_without_input,
+        "participation": {
+            "contributions": voice_rows(by_voice),
+            "attendance": voice_rows({(c, lvl): n for c, lvl, n in attendance}),
+        },
+        "representation": {
+            "contributions": contrib_repr,
+            "attendance": att_repr,
+            "warnings": contrib_warnings + att_warnings,
+        },
+        "comparison": comparison,
+        "suppression": {
+            "threshold": t,
+            "applied": suppressed_any,
+            "note": (
+                f"Counts from 1 to {t - 1} are not published (shown as “<{t}”) so that no contributor "
+                "can be singled out; shares are not given for them either."
+                + (" Some counts in this summary were suppressed." if suppressed_any else "")
+            ),
+        },
+        "empty": total == 0,
+        "_signature": signature,
+    }
+
+
+def compile_sections(
+    consultations: list[Consultation],
+    *,
+    states: dict[int, dict],
+    mapping: dict[str, list[int]],
+    with_proposals: bool = True,
+    signature=None,
+) -> list[dict]:
+    ids = [c.id for c in consultations]
+    titles = {c.id: c.title for c in consultations}
+    dropped: dict[str, list[int]] = {}
+    pinned: dict[str, list[int]] = {}
+    for state in states.values():
+        for key, s in state.items():
+            dropped.setdefault(key, []).extend(s.get("dropped", []))
+            pinned.setdefault(key, []).extend(s.get("pinned", []))
+    counts = section_proposal_counts(ids, mapping, dropped, signature)
+    all_pinned = sorted({i for v in pinned.values() for i in v})
+    pinned_dicts = {d["id"]: d for d in (contribution_dicts(and_(Contribution.id.in_(all_pinned), _active(ids))) if all_pinned else [])}
+    out = []
+    for sec in review_sections():
+        objectives = mapping.get(sec.key, list(sec.default_objectives))
+        narratives = [
+            {
+                "consultation_id": cid,
+                "consultation": titles[cid],
+                "text_md": states[cid][sec.key]["text_md"],
+                "text_html": states[cid][sec.key]["text_html"],
+            }
+            for cid in ids
+            if cid in states and sec.key in states[cid] and states[cid][sec.key]["text_md"]
+        ]
+        pinned_here = [pinned_dicts[i] for i in pinned.get(sec.key, []) if i in pinned_dicts]
+        proposed = []
+        if with_proposals and counts.get(sec.key) and not pinned_here:
+            exclude = dropped.get(sec.key, [])
+            where = _proposal_filter(ids, objectives, sec.kinds)
+            if exclude:
+                where = and_(where, Contribution.id.notin_(exclude))
+            proposed = contribution_dicts(where, limit=PROPOSALS_PER_SECTION_IN_DOCUMENTS)
+        out.append(
+            {
+                "key": sec.key,
+                "label": sec.label,
+                "question": sec.question,
+                "is_item": sec.is_item,
+                "objectives": objectives,
+                "kinds": list(sec.kinds),
+                "narratives": narratives,
+                "pinned": pinned_here,
+                "dropped": sorted(set(dropped.get(sec.key, []))),
+                "proposed_count": counts.get(sec.key, 0),
+                "proposed": proposed,
+            }
+        )
+    return out
+
+
+def compile_summary(
+    consultations: list[Consultation],
+    *,
+    settings: Settings,
+    states: dict[int, dict],
+    mapping: dict[str, list[int]] | None = None,
+    status: str = "live",
+    version: int | None = None,
+    published_at=None,
+    title: str | None = None,
+) -> Compiled:
+    """The whole summary of one or several consultations."""
+    ids = [c.id for c in consultations]
+    if mapping is None:
+        mapping = {s.key: list(s.default_objectives) for s in review_sections()}
+    if title is None:
+        title = (
+            f"Summary: {consultations[0].title}"
+            if len(consultations) == 1
+            else f"National compilation of {len(consultations)} consultations"
+        )
+    meta = {
+        "schema": SCHEMA,
+        "title": title,
+        "status": status,
+        "version": version,
+        "published_at": published_at.isoformat(timespec="seconds") if published_at else None,
+        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "consultations": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "kind": c.kind,
+                "kind_label": CONSULTATION_KINDS.get(c.kind, c.kind),
+                "territory": c.territory,
+                "opens_on": c.opens_on.isoformat(),
+                "closes_on": c.closes_on.isoformat(),
+                "state": c.state,
+                "url": f"/consultations/{c.id}",
+            }
+            for c in consultations
+        ],
+        "settings": settings.as_dict(),
+    }
+    stats = compile_statistics(consultations, settings)
+    signature = stats.pop("_signature")
+    meta.update(stats)
+    meta["sections"] = compile_sections(consultations, states=states, mapping=mapping, signature=signature)
+    return Compiled(
+        meta=meta,
+        contributions=lambda: iter_contributions(ids),
+        good_practices=lambda: iter_contributions(ids, kinds=("good_practice",)),
+    )
+
+
+def compile_for_viewer(consultation: Consultation, user) -> Compiled:
+    """The live summary as this person may read it: the draft narrative for its
+    organisers, the last published narrative for reviewers."""
+    summary = summary_for(consultation)
+    if permissions.can_manage_summary(user, consultation):
+        state = draft_state(summary)
+        return compile_summary(
+            [consultation],
+            settings=Settings.of(summary),
+            states={consultation.id: state},
+            mapping={k: v["objectives"] for k, v in state.items()},
+            status="draft",
+        )
+    states = published_states([consultation.id])
+    return compile_summary(
+        [consultation],
+        settings=Settings.of(summary),
+        states=states,
+        mapping=({k: v["objectives"] for k, v in states[consultation.id].items()} if states else None),
+        status="live",
+    )
+
+
+def compile_national(consultations: list[Consultation], settings: Settings | None = None) -> Compiled:
+    """A national compilation: the published narrative of each consultation, the
+    default objective mapping, the strictest privacy threshold of the selection."""
+    ids = [c.id for c in consultations]
+    if settings is None:
+        saved = list(db.session.scalars(select(Summary).where(Summary.consultation_id.in_(ids))))
+        settings = Settings(
+            privacy_threshold=max([Settings.privacy_threshold, *(s.privacy_threshold for s in saved)]),
+        )
+    return compile_summary(
+        consultations,
+        settings=settings,
+        states=published_states(ids),
+        status="live",
+    )

@@ -1,0 +1,362 @@
+"""Summary downloads (issue 4, points 5-7): Word, PDF, spreadsheet, CSV, JSON and
+Markdown, opened again and read; formula injection; non-Latin scripts and very long
+texts; the empty summary; the demo's national compilation of Spain's 2024 days."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from consultations.consultations.models import Consultation
+from consultations.extensions import db
+from consultations.summaries import exports, services
+
+from .test_summaries import login, move, roundtable
+
+ARABIC = "تحديات السكن للمهاجرين في المدينة"
+EMOJI = "Welcome 🤝🌍"
+
+
+def _get(client, url):
+    response = client.get(url)
+    data = response.get_data()
+    response.close()
+    assert response.status_code == 200, (url, response.status_code)
+    return response, data
+
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+def _page_text(page) -> str:
+    # WeasyPrint writes some fonts with its own two-byte CMap, which pypdf decodes with
+    # NUL bytes between the characters (and non-Latin characters wrongly): good enough
+    # for Latin text; pdftotext (poppler) reads every script.
+    return page.extract_text().replace("\x00", "")
+
+
+def _pdf_text(data: bytes) -> str:
+    if PDFTOTEXT:
+        result = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True)
+        return result.stdout.decode("utf-8")
+    return "\n".join(_page_text(page) for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def _docx_text(data: bytes) -> tuple[str, Document]:
+    document = Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts), document
+
+
+@pytest.fixture
+def rich(make_user, make_org, make_consultation, make_contribution):
+    """A closed consultation with a roundtable, named and unnamed organisations,
+    a contribution in Arabic with emoji, a very long one, and formula-like titles."""
+    organiser = make_user(role="organiser", name="Olga Organiser")
+    consultation = make_consultation(organiser=organiser, title="Civil-society day 2024", focus=(8, 16, 23))
+    ngo = make_user(organisation=make_org(name="Red Acoge", category="ngo"), name="Nuria Person")
+    migrants = make_user(organisation=make_org(name="Casa Árabe Asoc", category="migrant_association"))
+    region = make_user(organisation=make_org(category="public_administration", governance_level="regional"))
+    rt = roundtable(consultation, title="Table on rescue and reception")
+    items = [
+        make_contribution(consultation, author=ngo, kind="good_practice", title="Search and rescue by Salvamento Marítimo",
+                          objectives=(8,), body="Praised by **all**.", name_organisation=True),
+        make_contribution(consultation, author=migrants, kind="challenge", title=f"{ARABIC} {EMOJI}",
+                          objectives=(16,), body=f"{ARABIC}\n\n{EMOJI} — نص طويل"),
+        make_contribution(consultation, author=region, kind="proposal", title="=HYPERLINK(\"http://evil.example\",\"x\")",
+                          objectives=(16,), body="+cmd|' /C calc'!A0"),
+        make_contribution(consultation, author=ngo, kind="challenge", title="@SUM(1+1)", objectives=(16,), body="-2+3"),
+        make_contribution(consultation, author=region, kind="proposal", title="Very long contribution",
+                          objectives=(15,), body=("A very long text about reception. " * 560)[:19_990]),
+    ]
+    items[0].roundtable_id = rt.id
+    db.session.commit()
+    move(consultation, "closed")
+    summary = services.summary_for(consultation)
+    services.update_section(consultation, "2k", seen_revision=summary.revision,
+                            text="Spain's **search and rescue** is praised. " + ARABIC, objectives=None)
+    db.session.commit()
+    services.set_pin(consultation, "2k", items[0].id, "pin", seen_revision=services.summary_for(consultation).revision)
+    db.session.commit()
+    return consultation, organiser, items
+
+
+def test_word_reads_as_a_finished_report(app, client, rich):
+    consultation, organiser, items = rich
+    login(client, organiser)
+    response, data = _get(client, f"/consultations/{consultation.id}/summary/download.docx")
+    assert response.mimetype == exports.FORMATS["docx"][0]
+    assert "attachment;" in response.headers["Content-Disposition"]
+    text, document = _docx_text(data)
+    assert document.paragraphs[0].text == "Summary: Civil-society day 2024"
+    assert document.paragraphs[0].style.name == "Title"
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:2] == ["Contents", "1. About this summary"]
+    order = [h for h in headings if h.startswith("Question")]
+    assert order[:4] == ["Question 1", "Question 2", "Question 2 (a)", "Question 2 (b)"]
+    assert order[-3:] == ["Question 3", "Question 4", "Question 5"]
+    assert "Annex: all contributions" in headings
+    assert 'TOC \\o "1-2"' in document.element.xml  # a real table of contents field
+    # Charts with their text alternative.
+    assert len(document.inline_shapes) == 2
+    descr = [s._inline.docPr.get("descr") for s in document.inline_shapes]
+    assert descr[0].startswith("Horizontal bar chart") and descr[1].startswith("Bar chart of contributions")
+    assert "Text alternative: Bar chart" in text
+    # Narrative, pinned contribution, provenance, tables.
+    assert "Spain's search and rescue is praised." in text
+    # Whose voice: 1 migrant association among 5 contributions, a small count.
+    assert "Warning: Migrant and diaspora associations together account for fewer than 3 of contributions" in text
+    assert "Search and rescue by Salvamento Marítimo — Good practice · Red Acoge — NGO" in text
+    assert "roundtable “Table on rescue and reception”" in text
+    assert "Public administration (regional)" in text
+    assert ARABIC in text and EMOJI in text
+    assert ("A very long text about reception. " * 100) in text
+    assert len(document.tables) >= 4
+    assert "Olga Organiser" not in text and "Nuria Person" not in text and "Casa Árabe Asoc" not in text
+    # Arabic paragraphs are right-to-left.
+    arabic = next(p for p in document.paragraphs if p.text.startswith(ARABIC))
+    assert arabic._p.pPr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}bidi") is not None
+
+
+def test_pdf_reads_as_a_finished_report(app, client, rich):
+    consultation, organiser, items = rich
+    login(client, organiser)
+    response, data = _get(client, f"/consultations/{consultation.id}/summary/download.pdf")
+    assert response.mimetype == "application/pdf" and data.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(data))
+    pages = [_page_text(p) for p in reader.pages]
+    assert "Summary: Civil-society day 2024" in pages[0]
+    assert "Draft, not published" in pages[0]
+    assert "Contents" in pages[1] and "Annex: all contributions" in pages[1]
+    text = _pdf_text(data)
+    for heading in ("2. Whose voice", "Question 2 (k)", "Question 5", "5. Good practices"):
+        assert heading in text
+    assert text.index("Question 1") < text.index("Question 2 (a)") < text.index("Question 3")
+    assert "Text alternative: Bar chart of contributions" in text
+    assert "Migrant and diaspora associations together account for fewer than 3" in " ".join(text.split())
+    assert "Salvamento Marítimo" in text and "Red Acoge" in text
+    assert "Table on rescue and reception" in text
+    if PDFTOTEXT:  # non-Latin scripts need a real PDF text extractor
+        assert ARABIC in text and "🤝" in text
+    assert "A very long text about reception." in text
+    assert len(reader.pages) >= 8  # the long text flows over pages
+    assert "Nuria Person" not in text and "Casa Árabe Asoc" not in text
+    # The two charts (colour emoji are drawn as small images too).
+    assert sum(len(page.images) for page in reader.pages) >= 2
+    assert sum(len(page.images) for page in reader.pages[2:6]) >= 2
+
+
+def test_spreadsheet_has_one_sheet_per_view_and_no_formulas(app, client, rich):
+    consultation, organiser, items = rich
+    login(client, organiser)
+    _, data = _get(client, f"/consultations/{consultation.id}/summary/download.xlsx")
+    workbook = load_workbook(io.BytesIO(data))
+    assert workbook.sheetnames == [
+        "About", "By objective", "Participation", "Representation", "Sections",
+        "Focus without input", "Comparison", "Good practices", "Contributions",
+    ]
+    sheet = workbook["Contributions"]
+    header = [c.value for c in sheet[1]]
+    assert header == exports.CSV_COLUMNS
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert len(rows) == 5
+    for row in sheet.iter_rows():
+        for cell in row:
+            assert cell.data_type != "f", cell.value
+    titles = {r[header.index("title")] for r in rows}
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in titles and "'@SUM(1+1)" in titles
+    bodies = {r[header.index("body")] for r in rows}
+    assert "'+cmd|' /C calc'!A0" in bodies and "'-2+3" in bodies
+    organisations = {r[header.index("organisation")] for r in rows}
+    assert organisations == {"Red Acoge", None}
+    by_objective = workbook["By objective"]
+    row16 = [c.value for c in by_objective[17]]
+    assert row16[0] == 16 and "<3" in row16  # small counts suppressed
+    assert "Migrant and diaspora" in " ".join(str(c.value) for c in workbook["About"]["B"])
+    workbook.close()
+
+
+def test_csv_is_streamed_and_neutralises_formulas(app, client, rich):
+    consultation, organiser, items = rich
+    login(client, organiser)
+    response = client.get(f"/consultations/{consultation.id}/summary/download.csv")
+    assert response.is_streamed
+    text = response.get_data(as_text=True)
+    response.close()
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == exports.CSV_COLUMNS
+    assert len(rows) == 6
+    for row in rows[1:]:
+        for value in row:
+            assert not value.startswith(("=", "+", "-", "@")), value
+    assert any(r[7] == "'=HYPERLINK(\"http://evil.example\",\"x\")" for r in rows)
+    # Grouped by first objective: 8, 15, 16, 16, 16.
+    assert [r[9].split("; ")[0] for r in rows[1:]] == ["8", "15", "16", "16", "16"]
+
+
+def test_neutralise_unit():
+    assert exports.neutralise("=1+1") == "'=1+1"
+    assert exports.neutralise("\t=x") == "'\t=x"
+    assert exports.neutralise("ok = fine") == "ok = fine"
+    assert exports.neutralise(5) == 5
+    assert exports.neutralise("bad\x01char") == "badchar"
+
+
+def test_json_follows_the_documented_schema(app, client, rich):
+    consultation, organiser, items = rich
+    reviewer_client = login(app.test_client(), _reviewer(app))
+    response = reviewer_client.get(f"/consultations/{consultation.id}/summary/download.json")
+    assert response.is_streamed
+    document = json.loads(response.get_data())
+    response.close()
+    assert document["schema"] == "mesa-summary/1"
+    assert set(document) >= {
+        "title", "status", "version", "published_at", "generated_at", "consultations", "settings", "suppression",
+        "totals", "by_objective", "focus_without_input", "participation", "representation", "comparison", "sections",
+        "contributions", "empty",
+    }
+    assert document["status"] == "live"
+    # A reviewer does not see the organiser's unpublished narrative.
+    section = next(s for s in document["sections"] if s["key"] == "2k")
+    assert section["narratives"] == [] and section["pinned"] == []
+    assert len(document["by_objective"]) == 23
+    assert {c["id"] for c in document["contributions"]} == {i.id for i in items}
+    first = document["contributions"][0]
+    assert set(first) == {
+        "id", "url", "consultation_id", "consultation", "roundtable", "roundtable_date", "kind", "kind_label", "title",
+        "body_md", "body_html", "objectives", "stakeholder_category", "stakeholder_category_label", "governance_level",
+        "organisation", "voice", "created_on",
+    }
+    assert first["roundtable"] == "Table on rescue and reception" and first["roundtable_date"] == "2024-02-15"
+
+
+def _reviewer(app):
+    from consultations.accounts.services import register_user
+
+    from .conftest import PASSWORD
+
+    user = register_user("reviewer-json@example.org", "Rita Reviewer", PASSWORD, role="reviewer")
+    db.session.commit()
+    return user
+
+
+def test_markdown_download(app, client, rich):
+    consultation, organiser, items = rich
+    login(client, organiser)
+    response, data = _get(client, f"/consultations/{consultation.id}/summary/download.md")
+    text = data.decode()
+    assert text.startswith("# Summary: Civil-society day 2024")
+    assert "### Question 2 (k)" in text and "Spain's **search and rescue** is praised." in text
+    assert "## Annex: all contributions" in text
+    assert "#### \\=HYPERLINK" in text or "#### =HYPERLINK" not in text
+
+
+def test_empty_consultation_gives_valid_documents_that_say_so(app, client, make_user, make_consultation):
+    organiser = make_user(role="organiser")
+    consultation = make_consultation(organiser=organiser, state="closed", focus=(5,))
+    login(client, organiser)
+    base = f"/consultations/{consultation.id}/summary"
+    assert "No contributions yet" in client.get(base).get_data(as_text=True)
+    _, docx = _get(client, base + "/download.docx")
+    text, _ = _docx_text(docx)
+    assert "This summary has no contributions yet" in text and "No contributions." in text
+    _, pdf = _get(client, base + "/download.pdf")
+    assert "This summary has no contributions yet" in _pdf_text(pdf)
+    _, xlsx = _get(client, base + "/download.xlsx")
+    workbook = load_workbook(io.BytesIO(xlsx))
+    assert workbook["Contributions"].max_row == 1
+    workbook.close()
+    _, data = _get(client, base + "/download.json")
+    document = json.loads(data)
+    assert document["empty"] is True and document["contributions"] == []
+    assert document["focus_without_input"][0]["objective"] == 5
+    _, csv_data = _get(client, base + "/download.csv")
+    assert csv_data.decode("utf-8-sig").strip() == ",".join(exports.CSV_COLUMNS)
+    _, md = _get(client, base + "/download.md")
+    assert "This summary has no contributions yet" in md.decode()
+    assert client.get(base + "/download.exe").status_code == 404
+
+
+def test_published_version_downloads_from_its_frozen_document(app, client, rich, make_contribution):
+    consultation, organiser, items = rich
+    services.publish(consultation, organiser, seen_revision=services.summary_for(consultation).revision)
+    db.session.commit()
+    # Later data changes do not touch the frozen version.
+    items[1].status = "withdrawn"
+    db.session.commit()
+    login(client, organiser)
+    _, data = _get(client, f"/consultations/{consultation.id}/summary/versions/1/download.xlsx")
+    workbook = load_workbook(io.BytesIO(data))
+    assert workbook["Contributions"].max_row == 6
+    assert "Published version 1" in " ".join(str(c.value) for c in workbook["About"]["B"])
+    workbook.close()
+    _, docx = _get(client, f"/consultations/{consultation.id}/summary/versions/1/download.docx")
+    assert ARABIC in _docx_text(docx)[0]
+
+
+def test_demo_national_compilation_of_spain_2024_in_every_format(app, client):
+    from consultations.demo import load_demo
+
+    load_demo()
+    db.session.commit()
+    spain_2024 = list(
+        db.session.scalars(
+            select(Consultation).where(
+                Consultation.territory == "Spain",
+                Consultation.opens_on >= date(2024, 1, 1),
+                Consultation.opens_on <= date(2024, 12, 31),
+            )
+        )
+    )
+    assert {c.kind for c in spain_2024} == {"civil_society_day", "inter_administration_day"}
+    client.post("/login", data={"email": "reviewer@demo.mesa.example", "password": "demo-reviewer-2024"})
+    query = "&".join(f"c={c.id}" for c in spain_2024)
+    page = client.get(f"/summaries/national?{query}")
+    assert page.status_code == 200
+    assert "Salvamento Marítimo" in page.get_data(as_text=True) or "Consultations compared" in page.get_data(as_text=True)
+    outputs = {}
+    for fmt in exports.FORMATS:
+        response, data = _get(client, f"/summaries/national/download.{fmt}?{query}")
+        outputs[fmt] = data
+    document = json.loads(outputs["json"])
+    assert document["title"] == "National compilation of 2 consultations"
+    assert len(document["consultations"]) == 2 and len(document["comparison"]["consultation_ids"]) == 2
+    titles = {c["title"] for c in document["contributions"]}
+    assert "Search and rescue at sea by Salvamento Marítimo" in titles
+    assert "Basque Social Pact on Migration" in titles
+    assert document["totals"]["contributions"] == len(document["contributions"])
+    text, _ = _docx_text(outputs["docx"])
+    assert "Consultations compared by objective" in text and "Basque Social Pact on Migration" in text
+    assert "Salvamento Marítimo" in _pdf_text(outputs["pdf"])
+    workbook = load_workbook(io.BytesIO(outputs["xlsx"]))
+    assert workbook["Contributions"].max_row == len(document["contributions"]) + 1
+    workbook.close()
+    assert "Basque Social Pact" in outputs["csv"].decode("utf-8-sig")
+    assert "# National compilation of 2 consultations" in outputs["md"].decode()
+    for data in outputs.values():
+        assert b"@demo.mesa.example" not in data
+
+
+def test_word_and_pdf_are_bounded_in_size(app, client, rich):
+    consultation, organiser, items = rich
+    app.config["MESA_SUMMARY_DOCUMENT_LIMIT"] = 3
+    login(client, organiser)
+    for fmt in ("docx", "pdf"):
+        response = client.get(f"/consultations/{consultation.id}/summary/download.{fmt}")
+        assert response.status_code == 422
+        assert "Word and PDF files are made for up to 3" in response.get_data(as_text=True)
+    response = client.get(f"/consultations/{consultation.id}/summary/download.xlsx")
+    assert response.status_code == 200
+    response.close()
