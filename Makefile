@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-test browser clean
+.PHONY: run test install install-test browser system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,12 +35,30 @@ browser:
 	  fi; \
 	fi
 
-run: install
+# Summaries: WeasyPrint (PDF) needs Pango >= 1.44 and HarfBuzz's subsetter; DejaVu covers
+# Latin and Arabic, Noto Color Emoji the emoji; pdftotext (poppler) reads PDFs back in tests.
+# Installed with apt-get when missing and we may (root); otherwise say what is needed.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-color-emoji poppler-utils
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "Installing$$missing for PDF summaries..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null); \
+	  else \
+	    echo "Missing system packages for PDF summaries:$$missing (install them with apt-get)."; \
+	  fi; \
+	fi
+
+run: install system-packages
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install-test browser
+test: install-test browser system-packages
 	$(BIN)/pytest
 
 clean:

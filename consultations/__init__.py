@@ -25,14 +25,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+        # Test apps log in hundreds of times: no throttling unless a test asks for it.
+        if app.testing and "RATELIMIT_ENABLED" not in test_config:
+            app.config["RATELIMIT_ENABLED"] = False
+    if app.config.get("MESA_PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from .extensions import csrf, db, login_manager, migrate
+        hops = app.config["MESA_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+    from .extensions import csrf, db, limiter, login_manager, migrate
     from . import models  # noqa: F401  (register every table)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from . import database, web
 
@@ -40,14 +49,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
 
     from .accounts.routes import bp as accounts_bp
+    from .audit.routes import bp as audit_bp
     from .consultations.routes import bp as consultations_bp
     from .contributions.routes import bp as contributions_bp
     from .main.routes import bp as main_bp
+    from .moderation.routes import bp as moderation_bp
     from .objectives.routes import bp as objectives_bp
     from .organisations.routes import bp as organisations_bp
     from .roundtables.routes import bp as roundtables_bp
+    from .summaries.routes import bp as summaries_bp
 
-    for bp in (main_bp, accounts_bp, organisations_bp, consultations_bp, contributions_bp, objectives_bp, roundtables_bp):
+    for bp in (main_bp, accounts_bp, organisations_bp, consultations_bp, contributions_bp, objectives_bp, roundtables_bp, moderation_bp, audit_bp, summaries_bp):
         app.register_blueprint(bp)
 
     from . import cli

@@ -38,7 +38,6 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 _GUARD_THRESHOLD = 32
 _MAX_LINK_NESTING = 3
 _RAW_HTML_OPENER = re.compile(r"<(?!(?:https?|mailto):[^<>\s]*>)")
-_LT_PLACEHOLDER = "\ue000"
 
 
 def _unlinkable_brackets(text: str) -> set[int]:
@@ -79,21 +78,50 @@ def _unlinkable_brackets(text: str) -> set[int]:
     return escape
 
 
+# Characters hidden from the parser behind private-use placeholders, restored after
+# rendering: the parser treats them as plain text, in linear time.
+_PLACEHOLDERS = {ch: chr(0xE000 + i) for i, ch in enumerate("<[]\\`*_{}()#+-.!>")}
+_RESTORE = {ph: ("&lt;" if ch == "<" else "&gt;" if ch == ">" else ch) for ch, ph in _PLACEHOLDERS.items()}
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>])")
+_LT_PLACEHOLDER = _PLACEHOLDERS["<"]
+
+
 def _defuse(text: str) -> str:
+    if any(ph in text for ph in _RESTORE):
+        text = "".join(ch for ch in text if ch not in _RESTORE)
+    if text.count("\\") > _GUARD_THRESHOLD:
+        # Backslash escapes are costly by the thousand: keep what they mean, a literal character.
+        text = _ESCAPED.sub(lambda m: _PLACEHOLDERS[m.group(1)], text)
     if text.count("<") > _GUARD_THRESHOLD:
-        text = _RAW_HTML_OPENER.sub(_LT_PLACEHOLDER, text.replace(_LT_PLACEHOLDER, ""))
+        text = _RAW_HTML_OPENER.sub(_LT_PLACEHOLDER, text)
     if text.count("[") <= _GUARD_THRESHOLD:
         return text
     escape = _unlinkable_brackets(text)
     if not escape:
         return text
-    out, last = [], 0
-    for i in sorted(escape):
-        out.append(text[last:i])
-        out.append("\\")
-        last = i
-    out.append(text[last:])
-    return "".join(out)
+    chars = list(text)
+    for i in escape:
+        chars[i] = _PLACEHOLDERS[chars[i]]
+    return "".join(chars)
+
+
+def _restore(html: str) -> str:
+    if not any(ph in html for ph in _RESTORE):
+        return html
+    return "".join(_RESTORE.get(ch, ch) for ch in html)
+
+
+# Deeply nested lists or quotes make Python-Markdown recurse once per level: beyond
+# this depth the text is shown as plain paragraphs instead (nothing is lost).
+_MAX_BLOCK_NESTING = 16
+_MAX_TABLE_ROWS = 500
+_DEEP_NESTING = re.compile(
+    r"^(?:[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t])[ \t]*){%d,}" % _MAX_BLOCK_NESTING, re.MULTILINE
+)
+
+
+def _plain_paragraphs(text: str) -> str:
+    return "".join(f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip())
 
 
 def render_markdown(text: str | None) -> str:
@@ -102,14 +130,18 @@ def render_markdown(text: str | None) -> str:
         return ""
     if len(text) > MAX_MARKDOWN_LENGTH:
         raise ValueError(f"Markdown longer than {MAX_MARKDOWN_LENGTH} characters")
-    try:
-        html = _markdown.markdown(_defuse(text), extensions=["tables", "sane_lists"], output_format="html")
-        html = html.replace(_LT_PLACEHOLDER, "&lt;")
-    except RecursionError:
-        # Thousands of nested list or quote markers: keep the text, shown as plain text.
-        html = "".join(
-            f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip()
-        )
+    if _DEEP_NESTING.search(text):
+        html = _plain_paragraphs(text)
+    else:
+        try:
+            # The tables extension is slow on thousands of table-like lines: such texts
+            # are rendered without it (the lines stay readable as text).
+            many_rows = text.count("\n|") > _MAX_TABLE_ROWS
+            extensions = ["sane_lists"] if many_rows else ["tables", "sane_lists"]
+            html = _markdown.markdown(_defuse(text), extensions=extensions, output_format="html")
+            html = _restore(html)
+        except RecursionError:  # nesting the pattern above did not catch: keep the text
+            html = _plain_paragraphs(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

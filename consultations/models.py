@@ -10,6 +10,7 @@ from .contributions.models import (  # noqa: F401
     Contribution,
     ContributionObjective,
     ContributionPrinciple,
+    Flag,
     proposal_answers,
 )
 from .organisations.models import Organisation  # noqa: F401
@@ -22,3 +23,6 @@ from .roundtables.models import (  # noqa: F401
     WalkIn,
     roundtable_facilitators,
 )
+from .accounts.models import AccountToken  # noqa: F401,E402
+from .audit.models import AuditEvent  # noqa: F401,E402
+from .summaries.models import SectionPin, Summary, SummarySection, SummaryVersion  # noqa: F401,E402

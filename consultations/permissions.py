@@ -79,12 +79,26 @@ def is_author(user, contribution) -> bool:
 
 
 def can_edit_contribution(user, contribution) -> bool:
-    """Authors edit or withdraw their own contribution while the consultation is open."""
+    """Authors edit or withdraw their own contribution while the consultation is open
+    (also while it waits for approval; not once an organiser hid it)."""
     return (
         is_author(user, contribution)
-        and contribution.is_active
+        and contribution.status in ("active", "pending")
         and contribution.consultation.is_open
     )
+
+
+def can_submit_on_behalf(user) -> bool:
+    """Members of migrant and diaspora associations relay input from people without an account."""
+    return (
+        _authenticated(user)
+        and user.organisation is not None
+        and user.organisation.category in ("migrant_association", "diaspora_organisation")
+    )
+
+
+def can_moderate(user, consultation: Consultation) -> bool:
+    return can_manage_consultation(user, consultation)
 
 
 def can_view_contribution(user, contribution) -> bool:
@@ -119,6 +133,8 @@ def template_predicates() -> dict:
         "can_manage_users": can_manage_users,
         "can_review": can_review,
         "can_capture": can_capture,
+        "can_submit_on_behalf": can_submit_on_behalf,
+        "can_moderate": can_moderate,
         "can_cancel_registration": can_cancel_registration,
         "is_admin": is_admin,
     }

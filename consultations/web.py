@@ -1,6 +1,7 @@
 """Request-level wiring: login, security headers, error pages, template helpers."""
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from flask import Flask, render_template, request
@@ -28,7 +29,13 @@ ERROR_TEXT = {
         "Too large",
         "What you sent is larger than this platform accepts. Shorten the text and try again.",
     ),
-    429: ("Too many requests", "Please wait a moment and try again."),
+    429: (
+        "Too many attempts",
+        "There have been too many attempts from your network or for this account, so this "
+        "form is paused for a few minutes to protect accounts from password guessing. "
+        "Wait a few minutes and try again. If you forgot your password, you can reset it "
+        "from the log-in page.",
+    ),
     500: ("Something went wrong", "An unexpected error happened. Nothing was saved; try again."),
 }
 
@@ -58,7 +65,26 @@ def _url_with(**changes) -> str:
     return request.path + ("?" + query if query else "")
 
 
+class AnonymousRouteLogFilter(logging.Filter):
+    """The development server's access log names the client address; for the routes
+    where people contribute without an account it must not (the firewall)."""
+
+    PREFIXES = ("/c/",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(f" {prefix}" in message for prefix in self.PREFIXES):
+            address, sep, rest = message.partition(" - - ")
+            if sep:
+                record.msg, record.args = "- - - " + rest, ()
+        return True
+
+
 def init_app(app: Flask) -> None:
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, AnonymousRouteLogFilter) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(AnonymousRouteLogFilter())
+
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Log in to continue."
     login_manager.login_message_category = "info"

@@ -7,8 +7,15 @@
     var name = rule[0], value = rule[1];
     var form = group.closest("form");
     if (!form) return;
-    var checked = form.querySelector('input[name="' + name + '"]:checked');
-    var current = checked ? checked.value : (form.elements[name] ? form.elements[name].value : "");
+    var inputs = form.querySelectorAll('[name="' + name + '"]');
+    var current = "";
+    inputs.forEach(function (input) {
+      if (input.type === "radio" || input.type === "checkbox") {
+        if (input.checked) current = input.value;
+      } else {
+        current = input.value;
+      }
+    });
     group.hidden = current !== value;
   }
   document.addEventListener("DOMContentLoaded", function () {

@@ -43,6 +43,16 @@ MATRIX = {
     ("accounts.logout", "POST"): (lambda w: "/logout", {}, _logged_in(302)),
     ("accounts.account", "GET"): (lambda w: "/account", None, _logged_in(200)),
     ("accounts.account", "POST"): (lambda w: "/account", {}, _logged_in(422)),
+    ("accounts.confirm_email", "GET"): (lambda w: "/register/confirm/not-a-token", None, _all(404)),
+    ("accounts.forgot_password", "GET"): (lambda w: "/password/forgot", None, _all(200)),
+    ("accounts.forgot_password", "POST"): (lambda w: "/password/forgot", {}, _all(422)),
+    ("accounts.reset_password", "GET"): (lambda w: "/password/reset/not-a-token", None, _all(404)),
+    ("accounts.reset_password", "POST"): (lambda w: "/password/reset/not-a-token", {}, _all(404)),
+    ("accounts.export_data", "POST"): (lambda w: "/account/data", {}, _logged_in(200)),
+    ("accounts.delete_account", "GET"): (lambda w: "/account/delete", None, _logged_in(200)),
+    ("accounts.delete_account", "POST"): (lambda w: "/account/delete", {}, _logged_in(422)),
+    ("audit.index", "GET"): (lambda w: "/admin/audit/", None, {**_logged_in(403), "admin": 200}),
+    ("main.privacy", "GET"): (lambda w: "/privacy", None, _all(200)),
     ("accounts.users", "GET"): (lambda w: "/admin/users", None, {**_logged_in(403), "admin": 200}),
     ("accounts.edit_user", "GET"): (lambda w: f"/admin/users/{w.participant.id}", None, {**_logged_in(403), "admin": 200}),
     ("accounts.edit_user", "POST"): (
@@ -83,6 +93,45 @@ MATRIX = {
     ("contributions.withdraw", "POST"): (lambda w: f"/contributions/{w.contribution.id}/withdraw", {}, {**_logged_in(403), "author": 302}),
     ("objectives.index", "GET"): (lambda w: "/objectives/", None, _all(200)),
     ("objectives.show", "GET"): (lambda w: "/objectives/1", None, _all(200)),
+    # Summaries. The live summary of a draft is secret (404); reviewers read live summaries
+    # of consultations that are not drafts; no version is published in this world.
+    ("summaries.show", "GET"): (
+        lambda w: f"/consultations/{w.draft.id}/summary",
+        None,
+        _managers(200, others=404, anonymous=404),
+    ),
+    ("summaries.download", "GET"): (
+        lambda w: f"/consultations/{w.open.id}/summary/download.json",
+        None,
+        {**_managers(200), "reviewer": 200},
+    ),
+    ("summaries.settings", "GET"): (lambda w: f"/consultations/{w.open.id}/summary/settings", None, _managers(200)),
+    ("summaries.settings", "POST"): (lambda w: f"/consultations/{w.open.id}/summary/settings", {}, _managers(422)),
+    ("summaries.section", "GET"): (lambda w: f"/consultations/{w.open.id}/summary/sections/2a", None, _managers(200)),
+    ("summaries.section", "POST"): (lambda w: f"/consultations/{w.open.id}/summary/sections/2a", {}, _managers(422)),
+    ("summaries.pin", "POST"): (lambda w: f"/consultations/{w.open.id}/summary/sections/2a/pins", {}, _managers(400)),
+    ("summaries.publish", "POST"): (lambda w: f"/consultations/{w.open.id}/summary/publish", {}, _managers(422)),
+    ("summaries.versions", "GET"): (
+        lambda w: f"/consultations/{w.open.id}/summary/versions",
+        None,
+        {**_all(404), "organiser": 200, "admin": 200, "reviewer": 200},
+    ),
+    ("summaries.version", "GET"): (lambda w: f"/consultations/{w.open.id}/summary/versions/1", None, _all(404)),
+    ("summaries.version_download", "GET"): (
+        lambda w: f"/consultations/{w.open.id}/summary/versions/1/download.pdf",
+        None,
+        _all(404),
+    ),
+    ("summaries.national", "GET"): (
+        lambda w: "/summaries/national",
+        None,
+        {**_logged_in(200), "participant": 403, "author": 403},
+    ),
+    ("summaries.national_download", "GET"): (
+        lambda w: f"/summaries/national/download.csv?c={w.open.id}",
+        None,
+        {**_managers(200), "reviewer": 200},
+    ),
     # Roundtables. The calendar entry comes before "register": the matrix runs in order,
     # and after registering, everyone may download the calendar.
     ("roundtables.create", "GET"): (lambda w: f"/consultations/{w.open.id}/roundtables/new", None, _managers(200)),
@@ -114,6 +163,22 @@ MATRIX = {
     ("roundtables.add_member", "POST"): (lambda w: f"/consultations/{w.council.id}/members/new", {}, _managers(422)),
     ("roundtables.edit_member", "GET"): (lambda w: f"/members/{w.member.id}/edit", None, _managers(200)),
     ("roundtables.edit_member", "POST"): (lambda w: f"/members/{w.member.id}/edit", {}, _managers(422)),
+    # Contributing without an account, moderation. The link entry rotates the token: keep it last.
+    ("contributions.anonymous", "GET"): (lambda w: f"/c/{w.token}", None, _all(200)),
+    ("contributions.anonymous", "POST"): (lambda w: f"/c/{w.token}", {}, _all(422)),
+    ("contributions.anonymous_edit", "GET"): (lambda w: f"/contributions/{w.anonymous.id}/code", None, _all(200)),
+    ("contributions.anonymous_edit", "POST"): (lambda w: f"/contributions/{w.anonymous.id}/code", {}, _all(422)),
+    ("moderation.flag", "GET"): (lambda w: f"/contributions/{w.contribution.id}/flag", None, _all(200)),
+    ("moderation.flag", "POST"): (lambda w: f"/contributions/{w.contribution.id}/flag", {}, _all(422)),
+    ("moderation.queue", "GET"): (lambda w: f"/consultations/{w.open.id}/moderation", None, _managers(200)),
+    ("moderation.hide", "POST"): (lambda w: f"/contributions/{w.contribution.id}/hide", {}, _managers(303)),
+    ("moderation.restore", "POST"): (lambda w: f"/contributions/{w.contribution.id}/restore", {}, _managers(302)),
+    ("moderation.approve", "POST"): (lambda w: f"/contributions/{w.contribution.id}/approve", {}, _managers(302)),
+    ("moderation.dismiss", "POST"): (lambda w: f"/contributions/{w.contribution.id}/dismiss-reports", {}, _managers(302)),
+    ("moderation.premoderation", "POST"): (lambda w: f"/consultations/{w.open.id}/premoderation/off", {}, _managers(302)),
+    ("moderation.anonymous_link", "POST"): (
+        lambda w: f"/consultations/{w.open.id}/anonymous-link/open", {}, _managers(302)
+    ),
 }
 
 
@@ -168,11 +233,18 @@ def world(make_user, make_org, make_consultation, make_contribution):
     registration = roundtables.register(roundtable, users["author"], name="A colleague")
     council = make_consultation(organiser=organiser, state="open", kind="local_council")
     member = roundtables.add_member(council, org, joined_on=date(2016, 1, 1))
+    from consultations.contributions import services as contributions
+
+    token = contributions.open_anonymous_link(open_)
+    anonymous, _code = contributions.submit_anonymous(
+        open_, category="other", kind="challenge", title="Said without an account", objectives=[1]
+    )
     db.session.commit()
     return SimpleNamespace(
         users=users, org=org, organiser=organiser, co_organiser=co_organiser, participant=users["participant"],
         draft=draft, open=open_, contribution=contribution, roundtable=roundtable,
         past_roundtable=past_roundtable, registration=registration, council=council, member=member,
+        token=token, anonymous=anonymous,
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -89,6 +89,10 @@ class Consultation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Contributions only appear after an organiser approves them.
+    premoderation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The link for contributing without an account: /c/<token>. None when closed.
+    anonymous_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     organisers: Mapped[list["User"]] = relationship(  # noqa: F821
         secondary=consultation_organisers, lazy="selectin", order_by="User.display_name"

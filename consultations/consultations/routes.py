@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..accounts.models import User
+from ..audit.services import record as record_audit
 from ..contributions.forms import ContributionFilterForm
 from ..contributions.services import browse
 from ..extensions import db
@@ -149,6 +150,7 @@ def transition(consultation_id: int, target: str):
         db.session.rollback()
         flash(str(exc), "error")
     else:
+        record_audit(current_user, "consultation.state_changed", target=consultation, state=target)
         db.session.commit()
         flash(f"The consultation is now {STATE_LABELS[target].lower()}.", "success")
     return redirect(url_for("consultations.show", consultation_id=consultation.id))

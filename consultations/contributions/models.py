@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    Date,
     false,
     Boolean,
     CheckConstraint,
@@ -18,11 +19,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..reference import STAKEHOLDER_CATEGORIES, voice_label
-from ..timeutil import utcnow
+from ..timeutil import today, utcnow
 
 _categories = ", ".join(f"'{c}'" for c in STAKEHOLDER_CATEGORIES)
 
-STATUSES = ("active", "withdrawn")
+# active: listed and counted; withdrawn: by its author; hidden: by an organiser, with a
+# reason shown to the author; pending: waiting for approval (pre-moderated consultation).
+STATUSES = ("active", "withdrawn", "hidden", "pending")
 
 # A proposal answers one or more challenges of the same consultation.
 proposal_answers = Table(
@@ -60,11 +63,25 @@ class ContributionPrinciple(db.Model):
     principle: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
+class Flag(db.Model):
+    """Someone reported a contribution. Who flagged is not stored."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    created_on: Mapped[date] = mapped_column(Date, default=today)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+
+
 class Contribution(db.Model):
     __tablename__ = "contributions"
     __table_args__ = (
         CheckConstraint("kind IN ('challenge', 'proposal', 'good_practice')", name="kind"),
-        CheckConstraint("status IN ('active', 'withdrawn')", name="status"),
+        CheckConstraint("status IN ('active', 'withdrawn', 'hidden', 'pending')", name="status"),
         CheckConstraint(f"stakeholder_category IN ({_categories})", name="category"),
         Index("ix_contributions_consultation_status_created", "consultation_id", "status", "created_at"),
     )
@@ -99,6 +116,18 @@ class Contribution(db.Model):
     # For challenges: marked addressed by an organiser, with a note.
     addressed_at: Mapped[datetime | None]
     addressed_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Submitted through a consultation's anonymous link: no account, no identity, and
+    # created_at holds the date only. The secret code to edit it is stored hashed.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    edit_code_hash: Mapped[str | None] = mapped_column(String(128))
+    # Input collected by an association from people without an account.
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    on_behalf_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Why an organiser hid it (shown to its author).
+    moderation_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A random key carried by the form: the same submission sent twice (double click,
+    # retried request) stores one contribution.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -139,9 +168,17 @@ class Contribution(db.Model):
         return self.status == "active"
 
     @property
+    def intermediary(self) -> str | None:
+        """For input collected on behalf of others: the association that collected it."""
+        return self.organisation_name if self.on_behalf else None
+
+    @property
     def voice(self) -> str:
         """Who spoke, as shown publicly: the organisation only if it agreed to be named."""
         label = voice_label(self.stakeholder_category, self.governance_level)
+        if self.on_behalf:
+            via = self.organisation_name if self.name_organisation and self.organisation_name else "an association"
+            return f"{label}, collected by {via}"
         if self.name_organisation and self.organisation_name:
             return f"{self.organisation_name} — {label}"
         return label

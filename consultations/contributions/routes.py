@@ -10,7 +10,7 @@ from ..consultations.models import Consultation
 from ..extensions import db
 from ..http import fail
 from . import services
-from .forms import ContributionForm, WithdrawForm
+from .forms import AnonymousContributionForm, AnonymousEditForm, ContributionForm, WithdrawForm
 from .models import Contribution
 
 bp = Blueprint("contributions", __name__)
@@ -44,6 +44,16 @@ def _fields(form: ContributionForm) -> dict:
     }
 
 
+def _on_behalf_fields(form: ContributionForm) -> dict:
+    if not (form.on_behalf.data and permissions.can_submit_on_behalf(current_user)):
+        return {}
+    return {
+        "on_behalf": True,
+        "on_behalf_note": form.on_behalf_note.data or "",
+        "on_behalf_category": form.on_behalf_category.data,
+    }
+
+
 @bp.route("/consultations/<int:consultation_id>/contribute", methods=["GET", "POST"])
 @login_required
 def create(consultation_id: int):
@@ -61,13 +71,23 @@ def create(consultation_id: int):
             form.answers.data = [answer]
     if form.validate_on_submit():
         try:
-            contribution = services.submit_contribution(consultation, current_user, **_fields(form))
+            contribution = services.submit_contribution(
+                consultation, current_user, **_fields(form), **_on_behalf_fields(form),
+                submission_key=form.submission_key.data,
+            )
+        except services.DuplicateSubmission as duplicate:
+            db.session.rollback()
+            flash("We had already received this contribution.", "info")
+            return redirect(url_for("contributions.show", contribution_id=duplicate.contribution.id))
         except services.ContributionError as exc:
             db.session.rollback()
             getattr(form, exc.field or "title").errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Thank you: your contribution is published.", "success")
+            if contribution.status == "pending":
+                flash("Thank you: your contribution will be published once an organiser approves it.", "success")
+            else:
+                flash("Thank you: your contribution is published.", "success")
             return redirect(url_for("contributions.show", contribution_id=contribution.id))
     return render_template(
         "contributions/form.html", form=form, consultation=consultation, contribution=None
@@ -135,3 +155,82 @@ def withdraw(contribution_id: int):
     db.session.commit()
     flash("Your contribution is withdrawn. It no longer appears in lists or summaries.", "success")
     return redirect(url_for("consultations.show", consultation_id=contribution.consultation_id))
+
+
+# -- without an account -------------------------------------------------------------
+
+def _anonymous_fields(form) -> dict:
+    return {
+        "kind": form.kind.data,
+        "title": form.title.data,
+        "body": form.body.data or "",
+        "objectives": form.objectives.data or [],
+        "principles": form.principles.data or [],
+    }
+
+
+@bp.route("/c/<token>", methods=["GET", "POST"])
+def anonymous(token: str):
+    """Contribute without an account through the consultation's link. Nothing that
+    identifies the person is stored, and the access log omits the address here."""
+    consultation = services.consultation_for_token(token)
+    if consultation is None or consultation.is_draft:
+        fail(404, "This link does not work (any more). Ask the organisers for the current one.")
+    if not consultation.is_open:
+        fail(403, "This consultation is not open for contributions.")
+    form = AnonymousContributionForm()
+    if form.validate_on_submit():
+        try:
+            contribution, code = services.submit_anonymous(
+                consultation, category=form.category.data, level=form.level.data or None, **_anonymous_fields(form),
+                submission_key=form.submission_key.data,
+            )
+        except services.DuplicateSubmission:
+            db.session.rollback()
+            return render_template("contributions/anonymous_duplicate.html", consultation=consultation), 200
+        except services.ContributionError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "title").errors = [str(exc)]
+        else:
+            db.session.commit()
+            response = render_template("contributions/anonymous_done.html", contribution=contribution, code=code,
+                                       consultation=consultation)
+            return response, 201, {"Cache-Control": "no-store"}
+    return render_template("contributions/anonymous_form.html", form=form, consultation=consultation), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/contributions/<int:contribution_id>/code", methods=["GET", "POST"])
+def anonymous_edit(contribution_id: int):
+    contribution = db.get_or_404(Contribution, contribution_id)
+    if not contribution.anonymous or not permissions.can_view_consultation(current_user, contribution.consultation):
+        fail(404)
+    form = AnonymousEditForm()
+    if request.method == "GET":
+        form.category.data = contribution.stakeholder_category
+        form.level.data = contribution.governance_level or ""
+        form.kind.data = contribution.kind
+        form.title.data = contribution.title
+        form.body.data = contribution.body_md
+        form.objectives.data = contribution.objective_numbers
+        form.principles.data = contribution.principle_keys
+    if form.validate_on_submit():
+        try:
+            if form.action.data == "withdraw":
+                services.withdraw_anonymous(contribution, form.code.data)
+            else:
+                services.update_anonymous(contribution, form.code.data, **_anonymous_fields(form))
+        except services.ContributionError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "code").errors = [str(exc)]
+        else:
+            db.session.commit()
+            if form.action.data == "withdraw":
+                flash("Your contribution is withdrawn.", "success")
+                return redirect(url_for("consultations.show", consultation_id=contribution.consultation_id))
+            flash("Your changes are saved.", "success")
+            return redirect(url_for("contributions.show", contribution_id=contribution.id))
+    return render_template("contributions/anonymous_edit.html", form=form, contribution=contribution), (
+        422 if form.errors else 200
+    )

@@ -1,17 +1,72 @@
 """Contributions: submit, edit, withdraw, browse."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, time
+
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions
 from ..consultations.models import VISIBLE_STATES, Consultation
 from ..extensions import db
 from ..markdown import MAX_MARKDOWN_LENGTH, render_markdown
-from ..reference import CONTRIBUTION_KINDS, OBJECTIVE_COUNT, STAKEHOLDER_CATEGORIES, principles_by_key
+from ..reference import (
+    CONTRIBUTION_KINDS,
+    GOVERNANCE_LEVELS,
+    OBJECTIVE_COUNT,
+    STAKEHOLDER_CATEGORIES,
+    principles_by_key,
+)
+from ..timeutil import today
 from .models import Contribution, ContributionObjective, ContributionPrinciple
 
 MAX_TITLE_LENGTH = 200
+
+
+class DuplicateSubmission(Exception):
+    """The same form was submitted again: ``contribution`` is the one stored the first time."""
+
+    def __init__(self, contribution):
+        super().__init__("This submission was already received.")
+        self.contribution = contribution
+
+
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _valid_key(key: str | None) -> str | None:
+    if not key or len(key) > 64 or not set(key) <= _KEY_CHARS:
+        return None
+    return key
+
+
+def _by_key(key: str | None):
+    if key is None:
+        return None
+    return db.session.scalar(select(Contribution).where(Contribution.submission_key == key))
+
+
+def _store_once(contribution) -> None:
+    """Insert, or raise DuplicateSubmission when a submission with the same key exists
+    (checked first, and enforced by the unique constraint when requests race: then the
+    transaction, which holds nothing else, is rolled back)."""
+    with db.session.no_autoflush:  # the new object is not in the session yet
+        existing = _by_key(contribution.submission_key)
+    if existing is not None:
+        raise DuplicateSubmission(existing)
+    db.session.add(contribution)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _by_key(contribution.submission_key)
+        if existing is None:
+            raise
+        raise DuplicateSubmission(existing) from None
 
 
 class ContributionError(ValueError):
@@ -84,24 +139,48 @@ def submit_contribution(
     principles=(),
     answers=(),
     name_organisation: bool = False,
+    on_behalf: bool = False,
+    on_behalf_note: str = "",
+    on_behalf_category: str | None = None,
+    submission_key: str | None = None,
 ) -> Contribution:
+    """A contribution by a logged-in person, or (``on_behalf``) input a migrant or
+    diaspora association collected from people who hold no account: recorded as
+    such, with the association as intermediary and no identities."""
     refusal = permissions.contribution_refusal(author, consultation)
     if refusal:
         raise ContributionError(refusal)
     cleaned = clean_fields(consultation, kind, title, body, objectives, principles, answers)
     organisation = author.organisation
+    category, level = author.stakeholder_category, author.governance_level
+    if on_behalf:
+        if not permissions.can_submit_on_behalf(author):
+            raise ContributionError(
+                "Only members of a migrant or diaspora association can submit input on behalf of others.", "on_behalf"
+            )
+        on_behalf_note = (on_behalf_note or "").strip()
+        if not on_behalf_note:
+            raise ContributionError('Say where the input was collected, e.g. "our meeting of 3 May".', "on_behalf_note")
+        if len(on_behalf_note) > 300:
+            raise ContributionError("Keep this under 300 characters.", "on_behalf_note")
+        category = on_behalf_category or organisation.category
+        if category not in STAKEHOLDER_CATEGORIES or category == "public_administration":
+            raise ContributionError("Choose the stakeholder category of the people who spoke.", "on_behalf_category")
+        level = None
     contribution = Contribution(
         consultation=consultation,
         author=author,
         organisation_id=organisation.id if organisation else None,
         organisation_name=organisation.name if organisation else None,
-        stakeholder_category=author.stakeholder_category,
-        governance_level=author.governance_level,
-        status="active",
+        stakeholder_category=category,
+        governance_level=level,
+        on_behalf=bool(on_behalf),
+        on_behalf_note=on_behalf_note if on_behalf else "",
+        status="pending" if consultation.premoderation else "active",
+        submission_key=_valid_key(submission_key),
     )
     _assign(contribution, kind, cleaned, name_organisation)
-    db.session.add(contribution)
-    db.session.flush()
+    _store_once(contribution)
     return contribution
 
 
@@ -123,6 +202,115 @@ def update_contribution(contribution: Contribution, editor, **fields) -> Contrib
         cleaned,
         fields.get("name_organisation", contribution.name_organisation),
     )
+    db.session.flush()
+    return contribution
+
+
+# -- without an account ---------------------------------------------------------------
+
+def open_anonymous_link(consultation: Consultation) -> str:
+    """Create (or replace: the old link stops working) the consultation's anonymous link."""
+    consultation.anonymous_token = secrets.token_urlsafe(24)
+    db.session.flush()
+    return consultation.anonymous_token
+
+
+def revoke_anonymous_link(consultation: Consultation) -> None:
+    consultation.anonymous_token = None
+    db.session.flush()
+
+
+def consultation_for_token(token: str) -> Consultation | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Consultation).where(Consultation.anonymous_token == token))
+
+
+def _hash_code(code: str) -> str:
+    # The code is 128 random bits: a fast hash is enough, and no salt is needed.
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _date_only() -> datetime:
+    """Anonymous contributions keep the day, not the time, of submission and edits."""
+    return datetime.combine(today(), time())
+
+
+def submit_anonymous(
+    consultation: Consultation,
+    *,
+    category: str,
+    kind: str,
+    title: str,
+    body: str = "",
+    objectives=(),
+    principles=(),
+    level: str | None = None,
+    submission_key: str | None = None,
+) -> tuple[Contribution, str]:
+    """A contribution with no account and no identity. Returns it and the one-time
+    secret code that lets its author edit or withdraw it while the consultation is open."""
+    if consultation.anonymous_token is None or not consultation.is_open:
+        raise ContributionError("This consultation does not take contributions without an account now.")
+    if category not in STAKEHOLDER_CATEGORIES:
+        raise ContributionError("Choose the stakeholder category that describes you.", "category")
+    level = level or None
+    if level is not None and (category != "public_administration" or level not in GOVERNANCE_LEVELS):
+        raise ContributionError("Only public administrations have a governance level.", "level")
+    cleaned = clean_fields(consultation, kind, title, body, objectives, principles, ())
+    code = secrets.token_urlsafe(16)
+    moment = _date_only()
+    contribution = Contribution(
+        consultation=consultation,
+        author_id=None,
+        stakeholder_category=category,
+        governance_level=level,
+        anonymous=True,
+        edit_code_hash=_hash_code(code),
+        status="pending" if consultation.premoderation else "active",
+        created_at=moment,
+        updated_at=moment,
+        submission_key=_valid_key(submission_key),
+    )
+    _assign(contribution, kind, cleaned, False)
+    _store_once(contribution)
+    return contribution, code
+
+
+def code_matches(contribution: Contribution, code: str) -> bool:
+    if not contribution.anonymous or not contribution.edit_code_hash or not code:
+        return False
+    return hmac.compare_digest(contribution.edit_code_hash, _hash_code(code.strip()))
+
+
+def _check_code(contribution: Contribution, code: str) -> None:
+    if not code_matches(contribution, code):
+        raise ContributionError("This code does not match this contribution.", "code")
+    if not contribution.consultation.is_open or contribution.status not in ("active", "pending"):
+        raise ContributionError("This contribution can no longer be changed: the consultation is closed or it was withdrawn.")
+
+
+def update_anonymous(contribution: Contribution, code: str, **fields) -> Contribution:
+    _check_code(contribution, code)
+    cleaned = clean_fields(
+        contribution.consultation,
+        fields.get("kind", contribution.kind),
+        fields.get("title", contribution.title),
+        fields.get("body", contribution.body_md),
+        fields.get("objectives", contribution.objective_numbers),
+        fields.get("principles", contribution.principle_keys),
+        (),
+    )
+    _assign(contribution, fields.get("kind", contribution.kind), cleaned, False)
+    contribution.updated_at = _date_only()
+    db.session.flush()
+    return contribution
+
+
+def withdraw_anonymous(contribution: Contribution, code: str) -> Contribution:
+    _check_code(contribution, code)
+    contribution.status = "withdrawn"
+    contribution.updated_at = _date_only()
     db.session.flush()
     return contribution
 

@@ -1,0 +1,130 @@
+"""Moderation: flags from anyone, a queue per consultation, hide/restore with a reason,
+pre-moderation (approve before publication). Every organiser action is audited."""
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record
+from ..consultations.models import Consultation
+from ..contributions.models import Contribution, Flag
+from ..extensions import db
+
+
+class ModerationError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _reason(reason: str, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ModerationError("Give a reason.", field)
+    if len(reason) > 1000:
+        raise ModerationError("Keep the reason under 1000 characters.", field)
+    return reason
+
+
+def flag(contribution: Contribution, reason: str) -> Flag:
+    """Anyone may report a contribution; who reported it is not stored."""
+    if contribution.status != "active":
+        raise ModerationError("Only published contributions can be reported.")
+    item = Flag(contribution_id=contribution.id, reason=_reason(reason))
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def _resolve_flags(contribution: Contribution) -> int:
+    flags = db.session.scalars(
+        select(Flag).where(Flag.contribution_id == contribution.id, Flag.resolved.is_(False))
+    ).all()
+    for item in flags:
+        item.resolved = True
+    return len(flags)
+
+
+def hide(contribution: Contribution, actor, reason: str) -> Contribution:
+    if contribution.status not in ("active", "pending"):
+        raise ModerationError("Only a published or pending contribution can be hidden.")
+    contribution.moderation_note = _reason(reason)
+    contribution.status = "hidden"
+    resolved = _resolve_flags(contribution)
+    record(actor, "contribution.hidden", target=contribution, flags_resolved=resolved)
+    db.session.flush()
+    return contribution
+
+
+def restore(contribution: Contribution, actor) -> Contribution:
+    if contribution.status != "hidden":
+        raise ModerationError("Only a hidden contribution can be restored.")
+    contribution.status = "active"
+    contribution.moderation_note = ""
+    record(actor, "contribution.restored", target=contribution)
+    db.session.flush()
+    return contribution
+
+
+def approve(contribution: Contribution, actor) -> Contribution:
+    if contribution.status != "pending":
+        raise ModerationError("Only a contribution waiting for approval can be approved.")
+    contribution.status = "active"
+    record(actor, "contribution.approved", target=contribution)
+    db.session.flush()
+    return contribution
+
+
+def dismiss_flags(contribution: Contribution, actor) -> int:
+    count = _resolve_flags(contribution)
+    if not count:
+        raise ModerationError("There is no open report on this contribution.")
+    record(actor, "contribution.flags_dismissed", target=contribution, count=count)
+    db.session.flush()
+    return count
+
+
+def set_premoderation(consultation: Consultation, enabled: bool, actor) -> Consultation:
+    consultation.premoderation = bool(enabled)
+    record(actor, "consultation.premoderation_changed", target=consultation, enabled=bool(enabled))
+    db.session.flush()
+    return consultation
+
+
+def queue(consultation: Consultation):
+    """Contributions needing a decision: pending approval, or with open reports;
+    also hidden ones (to restore). Their open reports come from :func:`open_reasons`."""
+    open_flags = (
+        select(Flag.contribution_id, func.count().label("reports"))
+        .where(Flag.resolved.is_(False))
+        .group_by(Flag.contribution_id)
+        .subquery()
+    )
+    return (
+        select(Contribution)
+        .outerjoin(open_flags, open_flags.c.contribution_id == Contribution.id)
+        .where(
+            Contribution.consultation_id == consultation.id,
+            or_(
+                Contribution.status.in_(("pending", "hidden")),
+                and_(Contribution.status == "active", open_flags.c.reports > 0),
+            ),
+        )
+        .options(selectinload(Contribution.objectives))
+        .order_by(Contribution.status.desc(), Contribution.id)
+    )
+
+
+def open_reasons(contribution_ids) -> dict[int, list[str]]:
+    ids = list(contribution_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Flag.contribution_id, Flag.reason)
+        .where(Flag.contribution_id.in_(ids), Flag.resolved.is_(False))
+        .order_by(Flag.id)
+    )
+    out: dict[int, list[str]] = {}
+    for contribution_id, reason in rows:
+        out.setdefault(contribution_id, []).append(reason)
+    return out
