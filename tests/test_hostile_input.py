@@ -47,7 +47,7 @@ def test_naughty_strings_round_trip_through_database_pages_and_downloads(app, ma
     viewer = _login(app, organiser)
     pages = [f"/consultations/{consultation.id}", "/objectives/1", f"/consultations/{consultation.id}/summary"]
     pages += [f"/consultations/{consultation.id}?page={p}" for p in range(2, 30)]
-    pages += [f"/consultations/{consultation.id}/summary/download.{fmt}" for fmt in ("csv", "json", "md", "xlsx", "docx")]
+    pages += [f"/consultations/{consultation.id}/summary/download.{fmt}" for fmt in ("csv", "json", "md", "xlsx", "docx", "pdf")]
     for page in pages:
         response = viewer.get(page)
         assert response.status_code == 200, page
