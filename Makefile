@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-test browser system-packages clean
+.PHONY: run test install install-test browser system-packages clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,17 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Browser tests drive Debian's Chromium; install it when missing and we may (root).
+# The accessibility tests inject axe-core, installed from the npm registry at the
+# version package-lock.json pins (npm ci) when node_modules/axe-core is missing.
 browser:
+	@if [ ! -f node_modules/axe-core/axe.min.js ]; then \
+	  if command -v npm >/dev/null; then \
+	    echo "Installing axe-core for the accessibility tests (npm ci)..."; \
+	    npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error; \
+	  else \
+	    echo "npm not found: the accessibility tests will be skipped (install Node.js and npm)."; \
+	  fi; \
+	fi
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Chromium for the browser tests..."; \
@@ -61,5 +71,13 @@ run: install system-packages
 test: install-test browser system-packages
 	$(BIN)/pytest
 
+# Interface languages: extract marked strings, merge them into the catalogues, compile
+# (docs/translations.md). The compiled .mo files are committed.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --add-comments=NOTE: --sort-by-file \
+	  -o consultations/translations/messages.pot .
+	$(BIN)/pybabel update -i consultations/translations/messages.pot -d consultations/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d consultations/translations --statistics
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

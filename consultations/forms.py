@@ -1,9 +1,12 @@
 """Shared form pieces."""
 from __future__ import annotations
 
-from wtforms import SelectMultipleField, widgets
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from flask_babel import gettext as _
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -22,9 +25,33 @@ def no_control_characters(form, field):
     if isinstance(value, str) and any(
         (ord(ch) < 32 and ch not in "\t\n\r") or ch == "\x7f" for ch in value
     ):
-        raise ValidationError("Remove the control characters from this text.")
+        raise ValidationError(_("Remove the control characters from this text."))
 
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def translated(labels) -> list[tuple]:
+    """(key, label) pairs of a key -> English label dict, the labels translated lazily
+    (when the form is shown, in the interface language)."""
+    from flask_babel import lazy_gettext
+
+    return [(key, lazy_gettext(label)) for key, label in labels.items()]
+
+
+class LanguageForm(FlaskForm):
+    """The language switcher of every page (base.html)."""
+
+    locale = SelectField(
+        _l("Language"),
+        validators=[DataRequired(message=_l("Choose one of the languages offered."))],
+    )
+    next = HiddenField(validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args, **kwargs):
+        from .i18n import INTERFACE_LANGUAGES
+
+        super().__init__(*args, **kwargs)
+        self.locale.choices = choices(INTERFACE_LANGUAGES.items())

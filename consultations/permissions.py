@@ -5,6 +5,7 @@ withdrawn contributions) and into 403 where it is not.
 """
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import exists, select
 
 from .consultations.models import VISIBLE_STATES, Consultation, consultation_invitations
@@ -60,13 +61,13 @@ def is_invited(user, consultation: Consultation) -> bool:
 def contribution_refusal(user, consultation: Consultation) -> str | None:
     """Why ``user`` may not contribute to ``consultation`` now, or None if they may."""
     if not consultation.is_open:
-        return "This consultation is not open for contributions."
+        return gettext("This consultation is not open for contributions.")
     if not _authenticated(user):
-        return "Log in to contribute."
+        return gettext("Log in to contribute.")
     if consultation.eligibility == "invited" and not (
         can_manage_consultation(user, consultation) or is_invited(user, consultation)
     ):
-        return "Only invited organisations may contribute to this consultation."
+        return gettext("Only invited organisations may contribute to this consultation.")
     return None
 
 

@@ -5,13 +5,16 @@ import logging
 from urllib.parse import urlencode
 
 from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from . import permissions, reference
+from . import i18n, permissions, reference
 from .extensions import db, login_manager
 from .markdown import stored_html
+from .accounts.models import ROLE_LABELS
+from .consultations.models import STATE_LABELS
 from .roundtables.models import MODES
 
 CSP = (
@@ -21,22 +24,24 @@ CSP = (
 )
 
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood. Go back and try again."),
-    403: ("Not allowed", "You do not have permission to do this."),
-    404: ("Not found", "There is nothing at this address, or you may not see it."),
-    405: ("Method not allowed", "This address does not accept that kind of request."),
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have permission to do this.")),
+    404: (_l("Not found"), _l("There is nothing at this address, or you may not see it.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     413: (
-        "Too large",
-        "What you sent is larger than this platform accepts. Shorten the text and try again.",
+        _l("Too large"),
+        _l("What you sent is larger than this platform accepts. Shorten the text and try again."),
     ),
     429: (
-        "Too many attempts",
-        "There have been too many attempts from your network or for this account, so this "
-        "form is paused for a few minutes to protect accounts from password guessing. "
-        "Wait a few minutes and try again. If you forgot your password, you can reset it "
-        "from the log-in page.",
+        _l("Too many attempts"),
+        _l(
+            "There have been too many attempts from your network or for this account, so this "
+            "form is paused for a few minutes to protect accounts from password guessing. "
+            "Wait a few minutes and try again. If you forgot your password, you can reset it "
+            "from the log-in page."
+        ),
     ),
-    500: ("Something went wrong", "An unexpected error happened. Nothing was saved; try again."),
+    500: (_l("Something went wrong"), _l("An unexpected error happened. Nothing was saved; try again.")),
 }
 
 
@@ -86,7 +91,7 @@ def init_app(app: Flask) -> None:
         werkzeug_log.addFilter(AnonymousRouteLogFilter())
 
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Log in to continue."
+    login_manager.login_message = _l("Log in to continue.")
     login_manager.login_message_category = "info"
 
     @app.after_request
@@ -102,7 +107,7 @@ def init_app(app: Flask) -> None:
         return response
 
     def _error_page(code: int, description: str | None = None):
-        title, text = ERROR_TEXT.get(code, ("Error", "The request could not be completed."))
+        title, text = ERROR_TEXT.get(code, (_l("Error"), _l("The request could not be completed.")))
         return render_template("errors/error.html", code=code, title=title, text=description or text), code
 
     @app.errorhandler(HTTPException)
@@ -131,20 +136,21 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["html"] = stored_html
     app.jinja_env.globals.update(
         objectives=reference.objectives,
+        CONSULTATION_KINDS=reference.TranslatedLabels(reference.CONSULTATION_KINDS),
+        CONTRIBUTION_KINDS=reference.TranslatedLabels(reference.CONTRIBUTION_KINDS),
+        LANGUAGES=reference.TranslatedLabels(reference.LANGUAGES),
+        MODES=reference.TranslatedLabels(MODES),
         objective=reference.objective,
         principles_by_key=reference.principles_by_key,
         category_label=reference.category_label,
         level_label=reference.level_label,
         voice_label=reference.voice_label,
-        STAKEHOLDER_CATEGORIES=reference.STAKEHOLDER_CATEGORIES,
-        CONSULTATION_KINDS=reference.CONSULTATION_KINDS,
-        CONTRIBUTION_KINDS=reference.CONTRIBUTION_KINDS,
-        LANGUAGES=reference.LANGUAGES,
+        STAKEHOLDER_CATEGORIES=reference.TranslatedLabels(reference.STAKEHOLDER_CATEGORIES),
         url_with=_url_with,
-        MODES=MODES,
+        state_labels_i18n=reference.TranslatedLabels(STATE_LABELS),
+        role_label=lambda role: reference.TranslatedLabels(ROLE_LABELS).get(role, role),
         **permissions.template_predicates(),
     )
 
-    @app.template_filter("date")
-    def _date(value, fmt: str = "%-d %B %Y"):
-        return value.strftime(fmt) if value else ""
+    # Locale-aware dates (``|date``, ``|clock``, ``|number``): see i18n.py.
+    i18n.init_app(app)

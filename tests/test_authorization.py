@@ -35,6 +35,8 @@ MATRIX = {
     ("main.home", "GET"): (lambda w: "/", None, _all(200)),
     ("main.about", "GET"): (lambda w: "/about", None, _all(200)),
     ("main.healthz", "GET"): (lambda w: "/healthz", None, _all(200)),
+    # The language switcher: an empty form changes nothing and goes back (with a message).
+    ("main.set_language", "POST"): (lambda w: "/language", {}, _all(302)),
     ("static", "GET"): (lambda w: "/static/style.css", None, _all(200)),
     ("accounts.register", "GET"): (lambda w: "/register", None, _logged_in(302, anonymous=200)),
     ("accounts.register", "POST"): (lambda w: "/register", {}, _logged_in(302, anonymous=422)),

@@ -4,10 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from ..forms import choices, no_control_characters, strip_filter
+from ..forms import choices, no_control_characters, strip_filter, translated
 from ..reference import GOVERNANCE_LEVELS, STAKEHOLDER_CATEGORIES
 from .models import ROLE_LABELS
 from .passwords import MIN_PASSWORD_LENGTH, password_problem
+from flask_babel import lazy_gettext as _l
 
 
 def acceptable_password(form, field):
@@ -20,60 +21,63 @@ def acceptable_password(form, field):
         raise ValidationError(problem)
 
 
-PASSWORD_HELP = f"At least {MIN_PASSWORD_LENGTH} characters, and not one of the most common passwords. A few unrelated words make a good one."
+PASSWORD_HELP = _l(
+    "At least %(min)s characters, and not one of the most common passwords. A few unrelated words make a good one.",
+    min=MIN_PASSWORD_LENGTH,
+)
 
-CATEGORY_CHOICES = choices(STAKEHOLDER_CATEGORIES.items())
-LEVEL_CHOICES = choices([("", "— not a public administration —"), *GOVERNANCE_LEVELS.items()])
+CATEGORY_CHOICES = choices(translated(STAKEHOLDER_CATEGORIES))
+LEVEL_CHOICES = choices([("", _l("— not a public administration —")), *translated(GOVERNANCE_LEVELS)])
 
 
 class RegisterForm(FlaskForm):
     email = EmailField(
-        "E-mail",
+        _l("E-mail"),
         filters=[strip_filter],
         validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
     )
     display_name = StringField(
-        "Your name",
+        _l("Your name"),
         filters=[strip_filter],
         validators=[DataRequired(), Length(max=120), no_control_characters],
-        description="Shown to organisers only; never in public lists or downloads.",
+        description=_l("Shown to organisers only; never in public lists or downloads."),
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters (and at most 200)."),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)s characters (and at most 200).", min=MIN_PASSWORD_LENGTH)),
             acceptable_password,
         ],
         description=PASSWORD_HELP,
     )
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )
     acts_as = RadioField(
-        "I take part",
-        choices=choices([("individual", "As an individual"), ("organisation", "For an organisation")]),
+        _l("I take part"),
+        choices=choices([("individual", _l("As an individual")), ("organisation", _l("For an organisation"))]),
         default="individual",
         validators=[DataRequired()],
     )
     individual_category = SelectField(
-        "Which stakeholder category describes you best?",
+        _l("Which stakeholder category describes you best?"),
         choices=CATEGORY_CHOICES,
         default="other",
         validators=[Optional()],
     )
     organisation_name = StringField(
-        "Organisation name",
+        _l("Organisation name"),
         filters=[strip_filter],
         validators=[Optional(), Length(max=200), no_control_characters],
-        description="A new organisation. If yours is already registered, ask an administrator to add you to it.",
+        description=_l("A new organisation. If yours is already registered, ask an administrator to add you to it."),
     )
     organisation_category = SelectField(
-        "Organisation's stakeholder category", choices=CATEGORY_CHOICES, default="ngo"
+        _l("Organisation's stakeholder category"), choices=CATEGORY_CHOICES, default="ngo"
     )
     governance_level = SelectField(
-        "Governance level (public administrations only)", choices=LEVEL_CHOICES, default=""
+        _l("Governance level (public administrations only)"), choices=LEVEL_CHOICES, default=""
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -95,61 +99,61 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", filters=[strip_filter], validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), filters=[strip_filter], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters (and at most 200)."),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)s characters (and at most 200).", min=MIN_PASSWORD_LENGTH)),
             acceptable_password,
         ],
         description=PASSWORD_HELP,
     )
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
     )
 
 
 class UserAdminForm(FlaskForm):
-    role = SelectField("Role", choices=choices(ROLE_LABELS.items()))
-    organisation_id = SelectField("Organisation", coerce=int, validate_choice=True)
+    role = SelectField(_l("Role"), choices=choices(translated(ROLE_LABELS)))
+    organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=True)
 
 
 class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search by name or e-mail", filters=[strip_filter], validators=[Optional(), Length(max=200)])
+    q = StringField(_l("Search by name or e-mail"), filters=[strip_filter], validators=[Optional(), Length(max=200)])
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "E-mail",
+        _l("E-mail"),
         filters=[strip_filter],
         validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
-        description="The address of your account. We send a link to choose a new password.",
+        description=_l("The address of your account. We send a link to choose a new password."),
     )
 
 
 class ResetPasswordForm(FlaskForm):
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use at least {MIN_PASSWORD_LENGTH} characters (and at most 200)."),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)s characters (and at most 200).", min=MIN_PASSWORD_LENGTH)),
             acceptable_password,
         ],
         description=PASSWORD_HELP,
     )
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
     )
 
 
@@ -159,25 +163,25 @@ class ExportDataForm(FlaskForm):
 
 CONTRIBUTION_CHOICES = choices(
     [
-        ("keep", "Keep my contributions, without my name or account: they stay part of the consultations' results"),
-        ("delete", "Delete my contributions too"),
+        ("keep", _l("Keep my contributions, without my name or account: they stay part of the consultations' results")),
+        ("delete", _l("Delete my contributions too")),
     ]
 )
 
 
 class DeleteAccountForm(FlaskForm):
     contributions = RadioField(
-        "What happens to your contributions?",
+        _l("What happens to your contributions?"),
         choices=CONTRIBUTION_CHOICES,
         default="keep",
-        validators=[DataRequired(message="Choose what happens to your contributions.")],
-        description="Kept contributions show their stakeholder category only; your organisation's name stays only where you chose to show it.",
+        validators=[DataRequired(message=_l("Choose what happens to your contributions."))],
+        description=_l("Kept contributions show their stakeholder category only; your organisation's name stays only where you chose to show it."),
     )
     password = PasswordField(
-        "Your password",
-        validators=[DataRequired(message="Type your password to confirm it is you."), Length(max=200)],
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Type your password to confirm it is you.")), Length(max=200)],
     )
     confirm = BooleanField(
-        "I understand that my account is deleted for good",
-        validators=[DataRequired(message="Tick this box to confirm.")],
+        _l("I understand that my account is deleted for good"),
+        validators=[DataRequired(message=_l("Tick this box to confirm."))],
     )

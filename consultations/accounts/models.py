@@ -9,14 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..reference import N_
 from ..timeutil import utcnow
 
 ROLES = ("admin", "organiser", "participant", "reviewer")
 ROLE_LABELS = {
-    "admin": "Administrator",
-    "organiser": "Organiser",
-    "participant": "Participant",
-    "reviewer": "Reviewer (government staff)",
+    "admin": N_("Administrator"),
+    "organiser": N_("Organiser"),
+    "participant": N_("Participant"),
+    "reviewer": N_("Reviewer (government staff)"),
 }
 
 
@@ -46,6 +47,8 @@ class User(UserMixin, db.Model):
     # Set when the owner of the address followed the link we sent to it; a self-registered
     # account may log in only once it is set. Accounts made by admins or the CLI start confirmed.
     email_confirmed_at: Mapped[datetime | None]
+    # The interface language this person chose with the switcher (None: not chosen).
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     organisation: Mapped["Organisation | None"] = relationship(  # noqa: F821
         back_populates="members", lazy="joined"

@@ -26,15 +26,18 @@ from .forms import (
     UserSearchForm,
 )
 from .models import User
+from flask_babel import gettext as _
+
+from ..reference import N_
 
 bp = Blueprint("accounts", __name__)
 
-CHECK_YOUR_EMAIL = (
-    "Check your e-mail: we have sent a message to {email} with what to do next. "
+CHECK_YOUR_EMAIL = N_(
+    "Check your e-mail: we have sent a message to %(email)s with what to do next. "
     "It can take a few minutes; look in the spam folder too."
 )
-RESET_SENT = (
-    "If an account uses {email}, we have sent it a link to choose a new password. "
+RESET_SENT = N_(
+    "If an account uses %(email)s, we have sent it a link to choose a new password. "
     "It can take a few minutes; look in the spam folder too."
 )
 
@@ -92,7 +95,7 @@ def register():
         else:
             db.session.commit()
             # The same answer whether or not the address already had an account.
-            flash(CHECK_YOUR_EMAIL.format(email=form.email.data), "success")
+            flash(_(CHECK_YOUR_EMAIL, email=form.email.data), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/register.html", form=form), (422 if form.errors else 200)
 
@@ -104,7 +107,7 @@ def confirm_email(token: str):
         db.session.rollback()
         return render_template("accounts/link_expired.html", purpose="confirm_email"), 404
     db.session.commit()
-    flash("Your e-mail address is confirmed. You can log in.", "success")
+    flash(_("Your e-mail address is confirmed. You can log in."), "success")
     return redirect(url_for("accounts.login"))
 
 
@@ -119,13 +122,13 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None and not user.email_confirmed:
             # Only someone who knows the password learns this.
-            form.email.errors.append(
+            form.email.errors.append(_(
                 "Confirm your e-mail address first: open the link we sent you. "
                 "Lost it? Register again with the same address to get a new one."
-            )
+            ))
         elif user is not None:
             _start_session(user)
-            flash("You are logged in.", "success")
+            flash(_("You are logged in."), "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.home")))
         else:
             form.password.errors.append("E-mail or password is not right.")
@@ -140,7 +143,7 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("main.home"))
 
 
@@ -152,7 +155,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         db.session.commit()
-        flash(RESET_SENT.format(email=form.email.data), "success")
+        flash(_(RESET_SENT, email=form.email.data), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form), (422 if form.errors else 200)
 
@@ -173,7 +176,7 @@ def reset_password(token: str):
             db.session.commit()
             logout_user()
             session.clear()
-            flash("Your password was changed, and every session of your account was ended. Log in with the new password.", "success")
+            flash(_("Your password was changed, and every session of your account was ended. Log in with the new password."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), (422 if form.errors else 200)
 
@@ -191,7 +194,7 @@ def account():
         else:
             db.session.commit()
             _start_session(current_user._get_current_object())
-            flash("Your password was changed. Other sessions were logged out.", "success")
+            flash(_("Your password was changed. Other sessions were logged out."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, export_form=ExportDataForm()), (422 if form.errors else 200)
 
@@ -225,7 +228,7 @@ def delete_account():
     refusal = services.deletion_refusal(user)
     if form.validate_on_submit() and refusal is None:
         if not user.check_password(form.password.data):
-            form.password.errors.append("The password is not right.")
+            form.password.errors.append(_("The password is not right."))
         else:
             try:
                 counts = services.delete_account(user, keep_contributions=form.contributions.data == "keep")
@@ -237,9 +240,9 @@ def delete_account():
                 logout_user()
                 session.clear()
                 if form.contributions.data == "keep":
-                    message = f"Your account was deleted. {counts['kept']} contribution(s) stay, without author."
+                    message = _("Your account was deleted. %(count)s contribution(s) stay, without author.", count=counts["kept"])
                 else:
-                    message = f"Your account was deleted, with {counts['deleted']} contribution(s)."
+                    message = _("Your account was deleted, with %(count)s contribution(s).", count=counts["deleted"])
                 flash(message, "info")
                 return redirect(url_for("main.home"))
     status = 422 if form.errors else (409 if refusal and request.method == "POST" else 200)
@@ -274,7 +277,7 @@ def edit_user(user_id: int):
         form.organisation_id.data = user.organisation_id or 0
     if form.validate_on_submit():
         if user.id == current_user.id and form.role.data != "admin" and services.count_admins() <= 1:
-            form.role.errors.append("You are the last administrator: keep this role.")
+            form.role.errors.append(_("You are the last administrator: keep this role."))
         else:
             old_role, old_org = user.role, user.organisation_id
             services.set_role(user, form.role.data)
@@ -287,6 +290,6 @@ def edit_user(user_id: int):
                     old=old_org, new=user.organisation_id,
                 )
             db.session.commit()
-            flash(f"Saved {user.display_name}.", "success")
+            flash(_("Saved %(name)s.", name=user.display_name), "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/edit_user.html", form=form, user=user), (422 if form.errors else 200)

@@ -18,6 +18,7 @@ from ..reference import GOVERNANCE_LEVELS, STAKEHOLDER_CATEGORIES
 from ..timeutil import utcnow
 from .models import ROLES, AccountToken, User
 from .passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401  (re-exported)
+from flask_babel import gettext as _
 # Compared against when the e-mail is unknown, so both cases cost the same time.
 _DUMMY_HASH = generate_password_hash("mesa-dummy-password")
 
@@ -35,7 +36,10 @@ def normalise_email(email: str) -> str:
 
 
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    email = normalise_email(email)
+    if "\x00" in email or len(email) > 254:  # no account has it (and PostgreSQL refuses NUL)
+        return None
+    return db.session.scalar(select(User).where(User.email == email))
 
 
 def register_user(
@@ -56,7 +60,7 @@ def register_user(
     if problem:
         raise AccountError(problem, "password")
     if find_by_email(email) is not None:
-        raise AccountError("An account with this e-mail already exists. Log in instead.", "email")
+        raise AccountError(_("An account with this e-mail already exists. Log in instead."), "email")
     user = User(
         email=normalise_email(email),
         display_name=display_name.strip(),
@@ -81,7 +85,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise AccountError("The current password is not right.", "current_password")
+        raise AccountError(_("The current password is not right."), "current_password")
     problem = password_problem(new, email=user.email)
     if problem:
         raise AccountError(problem, "new_password")
@@ -160,16 +164,16 @@ def _check_new_organisation(name: str, category: str, governance_level: str | No
     """The checks ``create_organisation`` makes, without creating anything (used when the
     e-mail is already registered, so that both cases fail or succeed alike)."""
     if not name.strip():
-        raise OrganisationError("Give the organisation's name.", "organisation_name")
+        raise OrganisationError(_("Give the organisation's name."), "organisation_name")
     if category not in STAKEHOLDER_CATEGORIES:
-        raise OrganisationError("Choose a stakeholder category.", "organisation_category")
+        raise OrganisationError(_("Choose a stakeholder category."), "organisation_category")
     if category == "public_administration" and governance_level not in GOVERNANCE_LEVELS:
-        raise OrganisationError("A public administration needs its governance level.", "governance_level")
+        raise OrganisationError(_("A public administration needs its governance level."), "governance_level")
     if category != "public_administration" and governance_level:
-        raise OrganisationError("Only public administrations have a governance level.", "governance_level")
+        raise OrganisationError(_("Only public administrations have a governance level."), "governance_level")
     if find_organisation_by_name(name) is not None:
         raise OrganisationError(
-            "This organisation is already registered. Ask an administrator to add you to it.",
+            _("This organisation is already registered. Ask an administrator to add you to it."),
             "organisation_name",
         )
 
@@ -280,7 +284,7 @@ def request_password_reset(email: str) -> None:
 def reset_password(secret: str, new_password: str) -> User:
     token = valid_token(secret, "reset_password")
     if token is None:
-        raise AccountError("This link has expired or was already used. Ask for a new one.", "new_password")
+        raise AccountError(_("This link has expired or was already used. Ask for a new one."), "new_password")
     user = token.user
     problem = password_problem(new_password, email=user.email)
     if problem:

@@ -5,6 +5,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from ..forms import strip_filter
+from flask_babel import gettext as _, lazy_gettext as _l
 
 
 class AuditFilterForm(FlaskForm):
@@ -13,16 +14,16 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = SelectField("Action", choices=[], validate_choice=True, default="")
+    action = SelectField(_l("Action"), choices=[], validate_choice=True, default="")
     actor = StringField(
-        "Who acted",
+        _l("Who acted"),
         filters=[strip_filter],
         validators=[Optional(), Length(max=254)],
-        description="An e-mail address, or an account number such as 12 (deleted accounts keep their number).",
+        description=_l("An e-mail address, or an account number such as 12 (deleted accounts keep their number)."),
     )
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To (inclusive)", validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To (inclusive)"), validators=[Optional()])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_("The end date is before the start date."))

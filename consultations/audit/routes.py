@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.services import find_by_email
@@ -25,7 +26,7 @@ def _actor_id(form: AuditFilterForm) -> int | None:
         return int(value.lstrip("#"))
     user = find_by_email(value)
     if user is None:
-        form.actor.errors.append("No account has this e-mail address. Give its number if it was deleted.")
+        form.actor.errors.append(_("No account has this e-mail address. Give its number if it was deleted."))
         return None
     return user.id
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from .models import AuditEvent
+from flask_babel import gettext as _
 
 # Known actions and how the log page names them. Add yours here when you call record().
 ACTION_LABELS = {
@@ -80,7 +81,7 @@ def record(actor, action: str, target=None, **details) -> AuditEvent:
     if forbidden:
         raise AuditError(f"Personal data does not go into the audit log: {sorted(forbidden)}")
     if not action or len(action) > 60:
-        raise AuditError("An audit action is a short name such as 'contribution.hidden'.")
+        raise AuditError(_("An audit action is a short name such as 'contribution.hidden'."))
     actor_id = getattr(actor, "id", actor)
     target_type, target_id = _target(target)
     event = AuditEvent(

@@ -12,10 +12,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter
+from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter, translated
 from ..markdown import MAX_MARKDOWN_LENGTH
 from ..reference import CONSULTATION_KINDS, LANGUAGES, objectives
 from .models import ELIGIBILITY, STATE_LABELS
+from flask_babel import gettext as _, lazy_gettext as _l
 
 
 def objective_choices():
@@ -24,32 +25,39 @@ def objective_choices():
 
 class ConsultationForm(FlaskForm):
     title = StringField(
-        "Title",
+        _l("Title"),
         filters=[strip_filter],
-        validators=[DataRequired(message="Give the consultation a title."), Length(max=200), no_control_characters],
+        validators=[DataRequired(message=_l("Give the consultation a title.")), Length(max=200), no_control_characters],
     )
-    kind = SelectField("Kind", choices=choices(CONSULTATION_KINDS.items()))
+    kind = SelectField(_l("Kind"), choices=choices(translated(CONSULTATION_KINDS)))
     description = TextAreaField(
-        "Description",
+        _l("Description"),
         validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
-        description="Markdown: **bold**, *italic*, lists, [links](https://example.org).",
+        description=_l("Markdown: **bold**, *italic*, lists, [links](https://example.org)."),
     )
     territory = StringField(
-        "Territory",
+        _l("Territory"),
         filters=[strip_filter],
         validators=[Optional(), Length(max=200), no_control_characters],
-        description="For example: Spain, Province of Guadalajara, City of Valencia.",
+        description=_l("For example: Spain, Province of Guadalajara, City of Valencia."),
     )
-    language = SelectField("Main language", choices=choices(LANGUAGES.items()), default="en")
-    opens_on = DateField("Opens on", validators=[DataRequired(message="Give an opening date (YYYY-MM-DD).")])
-    closes_on = DateField("Closes on", validators=[DataRequired(message="Give a closing date (YYYY-MM-DD).")])
-    focus = MultiCheckboxField("GCM objectives in focus", coerce=int, validators=[Optional()])
-    eligibility = RadioField("Who may contribute", choices=choices(ELIGIBILITY.items()), default="registered")
+    language = SelectField(_l("Main language"), choices=choices(translated(LANGUAGES)), default="en")
+    accepted_languages = MultiCheckboxField(
+        _l("Languages contributions may be written in"),
+        choices=choices(translated(LANGUAGES)),
+        validate_choice=False,  # the service says which code is unknown
+        validators=[Optional()],
+        description=_l("The main language is always accepted."),
+    )
+    opens_on = DateField(_l("Opens on"), validators=[DataRequired(message=_l("Give an opening date (YYYY-MM-DD)."))])
+    closes_on = DateField(_l("Closes on"), validators=[DataRequired(message=_l("Give a closing date (YYYY-MM-DD)."))])
+    focus = MultiCheckboxField(_l("GCM objectives in focus"), coerce=int, validators=[Optional()])
+    eligibility = RadioField(_l("Who may contribute"), choices=choices(translated(ELIGIBILITY)), default="registered")
     invited = SelectMultipleField(
-        "Invited organisations",
+        _l("Invited organisations"),
         coerce=int,
         validators=[Optional()],
-        description="Only used when only invited organisations may contribute.",
+        description=_l("Only used when only invited organisations may contribute."),
     )
 
     def __init__(self, *args, organisation_choices=(), **kwargs):
@@ -59,7 +67,7 @@ class ConsultationForm(FlaskForm):
 
     def validate_closes_on(self, field):
         if self.opens_on.data and field.data and field.data < self.opens_on.data:
-            raise ValidationError("The closing date cannot be before the opening date.")
+            raise ValidationError(_("The closing date cannot be before the opening date."))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -72,7 +80,7 @@ class ConsultationForm(FlaskForm):
 
 class OrganiserForm(FlaskForm):
     email = EmailField(
-        "E-mail of the organiser to add",
+        _l("E-mail of the organiser to add"),
         filters=[strip_filter],
         validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
     )
@@ -87,9 +95,9 @@ class ConsultationListForm(FlaskForm):
         csrf = False
 
     state = SelectField(
-        "Status",
-        choices=choices([("", "Open, closed and published"), *((k, v) for k, v in STATE_LABELS.items() if k != "draft")]),
+        _l("Status"),
+        choices=choices([("", _l("Open, closed and published")), *((k, v) for k, v in translated(STATE_LABELS) if k != "draft")]),
         validators=[Optional()],
     )
-    kind = SelectField("Kind", choices=choices([("", "All kinds"), *CONSULTATION_KINDS.items()]), validators=[Optional()])
-    q = StringField("Search", filters=[strip_filter], validators=[Optional(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds")), *translated(CONSULTATION_KINDS)]), validators=[Optional()])
+    q = StringField(_l("Search"), filters=[strip_filter], validators=[Optional(), Length(max=200)])

@@ -6,11 +6,11 @@ from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..reference import CONSULTATION_KINDS
+from ..reference import CONSULTATION_KINDS, N_
 from ..timeutil import utcnow
 
 STATES = ("draft", "open", "closed", "published")
-STATE_LABELS = {"draft": "Draft", "open": "Open", "closed": "Closed", "published": "Published"}
+STATE_LABELS = {"draft": N_("Draft"), "open": N_("Open"), "closed": N_("Closed"), "published": N_("Published")}
 # Allowed lifecycle moves: a closed consultation may be reopened before it is published.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "draft": ("open",),
@@ -19,8 +19,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "published": (),
 }
 ELIGIBILITY = {
-    "registered": "Anyone registered",
-    "invited": "Only invited organisations",
+    "registered": N_("Anyone registered"),
+    "invited": N_("Only invited organisations"),
 }
 VISIBLE_STATES = ("open", "closed", "published")
 
@@ -82,6 +82,9 @@ class Consultation(db.Model):
     description_html: Mapped[str] = mapped_column(Text, default="")
     territory: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(10), default="en")
+    # The languages contributions may be written in: codes of reference.LANGUAGES,
+    # comma-separated ("en,es,ar"); always includes the main language.
+    accepted_languages: Mapped[str] = mapped_column(String(100), default="en", server_default="en")
     opens_on: Mapped[date]
     closes_on: Mapped[date]
     eligibility: Mapped[str] = mapped_column(String(20), default="registered")
@@ -123,6 +126,11 @@ class Consultation(db.Model):
     @property
     def is_draft(self) -> bool:
         return self.state == "draft"
+
+    @property
+    def accepted_language_codes(self) -> list[str]:
+        codes = [c for c in (self.accepted_languages or "").split(",") if c]
+        return codes or [self.language or "en"]
 
     @property
     def focus_numbers(self) -> list[int]:

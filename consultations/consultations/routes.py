@@ -14,6 +14,7 @@ from ..permissions import can_create_consultation, can_manage_consultation, can_
 from . import services
 from .forms import ConsultationForm, ConsultationListForm, OrganiserForm, TransitionForm
 from .models import STATE_LABELS, Consultation, IllegalTransition
+from flask_babel import gettext as _
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
@@ -39,6 +40,7 @@ def _form_fields(form: ConsultationForm) -> dict:
         "description": form.description.data or "",
         "territory": form.territory.data or "",
         "language": form.language.data,
+        "accepted_languages": form.accepted_languages.data or [],
         "opens_on": form.opens_on.data,
         "closes_on": form.closes_on.data,
         "focus": form.focus.data or [],
@@ -64,7 +66,7 @@ def index():
 @login_required
 def create():
     if not can_create_consultation(current_user):
-        fail(403, "Only organisers can create consultations. Ask an administrator for the organiser role.")
+        fail(403, _("Only organisers can create consultations. Ask an administrator for the organiser role."))
     form = ConsultationForm(organisation_choices=all_organisations_choices())
     if form.validate_on_submit():
         try:
@@ -74,7 +76,7 @@ def create():
             getattr(form, exc.field or "title").errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Consultation created as a draft. Only its organisers see it until you open it.", "success")
+            flash(_("Consultation created as a draft. Only its organisers see it until you open it."), "success")
             return redirect(url_for("consultations.show", consultation_id=consultation.id))
     return render_template("consultations/form.html", form=form, consultation=None), (422 if form.errors else 200)
 
@@ -90,6 +92,7 @@ def edit(consultation_id: int):
         form.description.data = consultation.description_md
         form.territory.data = consultation.territory
         form.language.data = consultation.language
+        form.accepted_languages.data = consultation.accepted_language_codes
         form.opens_on.data = consultation.opens_on
         form.closes_on.data = consultation.closes_on
         form.focus.data = consultation.focus_numbers
@@ -103,7 +106,7 @@ def edit(consultation_id: int):
             getattr(form, exc.field or "title").errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Changes saved.", "success")
+            flash(_("Changes saved."), "success")
             return redirect(url_for("consultations.show", consultation_id=consultation.id))
     return render_template("consultations/form.html", form=form, consultation=consultation), (
         422 if form.errors else 200
@@ -152,7 +155,7 @@ def transition(consultation_id: int, target: str):
     else:
         record_audit(current_user, "consultation.state_changed", target=consultation, state=target)
         db.session.commit()
-        flash(f"The consultation is now {STATE_LABELS[target].lower()}.", "success")
+        flash(_("The consultation is now %(state)s.", state=_(STATE_LABELS[target]).lower()), "success")
     return redirect(url_for("consultations.show", consultation_id=consultation.id))
 
 
@@ -169,7 +172,7 @@ def organisers(consultation_id: int):
             form.email.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"{user.display_name} now organises this consultation.", "success")
+            flash(_("%(name)s now organises this consultation.", name=user.display_name), "success")
             return redirect(url_for("consultations.organisers", consultation_id=consultation.id))
     return render_template(
         "consultations/organisers.html",
@@ -195,5 +198,5 @@ def remove_organiser(consultation_id: int, user_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"{user.display_name} no longer organises this consultation.", "success")
+        flash(_("%(name)s no longer organises this consultation.", name=user.display_name), "success")
     return redirect(url_for("consultations.organisers", consultation_id=consultation.id))

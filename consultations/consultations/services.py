@@ -11,6 +11,7 @@ from ..markdown import render_markdown
 from ..organisations.models import Organisation
 from ..reference import CONSULTATION_KINDS, LANGUAGES, OBJECTIVE_COUNT
 from .models import ELIGIBILITY, VISIBLE_STATES, Consultation, consultation_organisers
+from flask_babel import gettext as _
 
 
 class ConsultationError(ValueError):
@@ -29,32 +30,37 @@ def _apply(
     description: str = "",
     territory: str = "",
     language: str = "en",
+    accepted_languages=None,
     focus=(),
     eligibility: str = "registered",
     invited: list[Organisation] | None = None,
 ) -> Consultation:
     title = (title or "").strip()
     if not title:
-        raise ConsultationError("Give the consultation a title.", "title")
+        raise ConsultationError(_("Give the consultation a title."), "title")
     if len(title) > 200:
-        raise ConsultationError("Keep the title under 200 characters.", "title")
+        raise ConsultationError(_("Keep the title under 200 characters."), "title")
     if kind not in CONSULTATION_KINDS:
-        raise ConsultationError("Choose a kind of consultation.", "kind")
+        raise ConsultationError(_("Choose a kind of consultation."), "kind")
     if language not in LANGUAGES:
-        raise ConsultationError("Choose a language.", "language")
+        raise ConsultationError(_("Choose a language."), "language")
+    accepted = set(accepted_languages or ()) | {language}
+    if any(code not in LANGUAGES for code in accepted):
+        raise ConsultationError(_("Choose languages from the list."), "accepted_languages")
     if eligibility not in ELIGIBILITY:
-        raise ConsultationError("Choose who may contribute.", "eligibility")
+        raise ConsultationError(_("Choose who may contribute."), "eligibility")
     if closes_on < opens_on:
-        raise ConsultationError("The closing date cannot be before the opening date.", "closes_on")
+        raise ConsultationError(_("The closing date cannot be before the opening date."), "closes_on")
     numbers = {int(n) for n in focus}
     if any(not 1 <= n <= OBJECTIVE_COUNT for n in numbers):
-        raise ConsultationError("Unknown GCM objective.", "focus")
+        raise ConsultationError(_("Unknown GCM objective."), "focus")
     consultation.title = title
     consultation.kind = kind
     consultation.description_md = description or ""
     consultation.description_html = render_markdown(description or "")
     consultation.territory = (territory or "").strip()
     consultation.language = language
+    consultation.accepted_languages = ",".join(code for code in LANGUAGES if code in accepted)
     consultation.opens_on = opens_on
     consultation.closes_on = closes_on
     consultation.eligibility = eligibility
@@ -91,10 +97,10 @@ def add_organiser(consultation: Consultation, email: str) -> User:
     user = find_by_email(email)
     if user is None or user.role not in ("organiser", "admin"):
         raise ConsultationError(
-            "No organiser has this e-mail. An administrator can give the organiser role first.", "email"
+            _("No organiser has this e-mail. An administrator can give the organiser role first."), "email"
         )
     if consultation.is_organiser(user):
-        raise ConsultationError("This person already organises this consultation.", "email")
+        raise ConsultationError(_("This person already organises this consultation."), "email")
     consultation.organisers.append(user)
     db.session.flush()
     return user
@@ -102,7 +108,7 @@ def add_organiser(consultation: Consultation, email: str) -> User:
 
 def remove_organiser(consultation: Consultation, user: User) -> None:
     if len(consultation.organisers) <= 1:
-        raise ConsultationError("A consultation keeps at least one organiser.")
+        raise ConsultationError(_("A consultation keeps at least one organiser."))
     consultation.organisers = [o for o in consultation.organisers if o.id != user.id]
     db.session.flush()
 

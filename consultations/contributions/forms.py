@@ -7,10 +7,11 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMu
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..consultations.forms import objective_choices
-from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter
+from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter, translated
 from ..markdown import MAX_MARKDOWN_LENGTH
-from ..reference import CONTRIBUTION_KINDS, GOVERNANCE_LEVELS, STAKEHOLDER_CATEGORIES, objectives, principles
+from ..reference import CONTRIBUTION_KINDS, GOVERNANCE_LEVELS, LANGUAGES, STAKEHOLDER_CATEGORIES, objectives, principles
 from .services import MAX_TITLE_LENGTH
+from flask_babel import gettext as _, lazy_gettext as _l
 
 
 def new_submission_key() -> str:
@@ -19,45 +20,51 @@ def new_submission_key() -> str:
 
 class ContributionForm(FlaskForm):
     submission_key = HiddenField(default=new_submission_key, validators=[Optional(), Length(max=64)])
-    kind = RadioField("This is a", choices=choices(CONTRIBUTION_KINDS.items()), validators=[DataRequired(message="Choose challenge, proposal or good practice.")])
+    kind = RadioField(_l("This is a"), choices=choices(translated(CONTRIBUTION_KINDS)), validators=[DataRequired(message=_l("Choose challenge, proposal or good practice."))])
     title = StringField(
-        "Title",
+        _l("Title"),
         filters=[strip_filter],
-        validators=[DataRequired(message="Give your contribution a title."), Length(max=MAX_TITLE_LENGTH), no_control_characters],
+        validators=[DataRequired(message=_l("Give your contribution a title.")), Length(max=MAX_TITLE_LENGTH), no_control_characters],
     )
     body = TextAreaField(
-        "Text",
+        _l("Text"),
         validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
-        description="Markdown: **bold**, *italic*, lists, [links](https://example.org).",
+        description=_l("Markdown: **bold**, *italic*, lists, [links](https://example.org)."),
     )
     objectives = MultiCheckboxField(
-        "GCM objectives",
+        _l("GCM objectives"),
         coerce=int,
-        validators=[DataRequired(message="Tag at least one GCM objective.")],
+        validators=[DataRequired(message=_l("Tag at least one GCM objective."))],
     )
-    principles = MultiCheckboxField("Guiding principles (optional)", validators=[Optional()])
+    principles = MultiCheckboxField(_l("Guiding principles (optional)"), validators=[Optional()])
     answers = SelectMultipleField(
-        "Challenges this proposal answers (optional)",
+        _l("Challenges this proposal answers (optional)"),
         coerce=int,
         validators=[Optional()],
-        description="Only for proposals. Hold Ctrl (or Cmd) to choose several.",
+        description=_l("Only for proposals. Hold Ctrl (or Cmd) to choose several."),
     )
-    name_organisation = BooleanField("Show my organisation's name with this contribution")
-    on_behalf = BooleanField("This is input we collected from people who hold no account")
+    language = SelectField(
+        _l("Language of this contribution"),
+        validate_choice=False,  # the service refuses a language the consultation does not accept
+        validators=[Optional(), Length(max=10)],
+    )
+    name_organisation = BooleanField(_l("Show my organisation's name with this contribution"))
+    on_behalf = BooleanField(_l("This is input we collected from people who hold no account"))
     on_behalf_note = StringField(
-        "Where was it collected?",
+        _l("Where was it collected?"),
         filters=[strip_filter],
         validators=[Optional(), Length(max=300), no_control_characters],
-        description='For example: "collected at our meeting of 3 May". Never name the people.',
+        description=_l('For example: "collected at our meeting of 3 May". Never name the people.'),
     )
     on_behalf_category = SelectField(
-        "Stakeholder category of the people who spoke",
-        choices=choices([(k, v) for k, v in STAKEHOLDER_CATEGORIES.items() if k != "public_administration"]),
+        _l("Stakeholder category of the people who spoke"),
+        choices=choices([(k, v) for k, v in translated(STAKEHOLDER_CATEGORIES) if k != "public_administration"]),
         default="migrant_association",
     )
 
-    def __init__(self, *args, challenge_choices=(), **kwargs):
+    def __init__(self, *args, challenge_choices=(), language_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.language.choices = choices(language_choices)
         self.objectives.choices = objective_choices()
         self.principles.choices = choices((p.key, p.title) for p in principles())
         self.answers.choices = choices(challenge_choices)
@@ -66,7 +73,7 @@ class ContributionForm(FlaskForm):
         from wtforms.validators import ValidationError
 
         if field.data and self.kind.data != "proposal":
-            raise ValidationError("Only a proposal can answer challenges.")
+            raise ValidationError(_("Only a proposal can answer challenges."))
 
 
 class WithdrawForm(FlaskForm):
@@ -77,24 +84,29 @@ class ContributionFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField("Kind", choices=choices([("", "All kinds"), *CONTRIBUTION_KINDS.items()]), validators=[Optional()])
-    objective = SelectField("GCM objective", validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds")), *translated(CONTRIBUTION_KINDS)]), validators=[Optional()])
+    objective = SelectField(_l("GCM objective"), validators=[Optional()])
     category = SelectField(
-        "Stakeholder category",
-        choices=choices([("", "All categories"), *STAKEHOLDER_CATEGORIES.items()]),
+        _l("Stakeholder category"),
+        choices=choices([("", _l("All categories")), *translated(STAKEHOLDER_CATEGORIES)]),
         validators=[Optional()],
     )
-    q = StringField("Search text", filters=[strip_filter], validators=[Optional(), Length(max=200)])
+    language = SelectField(
+        _l("Language"),
+        choices=choices([("", _l("All languages")), *translated(LANGUAGES)]),
+        validators=[Optional()],
+    )
+    q = StringField(_l("Search text"), filters=[strip_filter], validators=[Optional(), Length(max=200)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.objective.choices = choices([("", "All objectives"), *((str(o.number), o.label) for o in objectives())])
+        self.objective.choices = choices([("", _l("All objectives")), *((str(o.number), o.label) for o in objectives())])
 
     def values(self) -> dict:
         """The filters that are valid; an invalid one is dropped (and shows its error)."""
         self.validate()
         out = {}
-        for name in ("kind", "objective", "category", "q"):
+        for name in ("kind", "objective", "category", "language", "q"):
             field = getattr(self, name)
             if field.data and not field.errors:
                 out[name] = int(field.data) if name == "objective" else field.data
@@ -107,31 +119,37 @@ class AnonymousContributionForm(FlaskForm):
     submission_key = HiddenField(default=new_submission_key, validators=[Optional(), Length(max=64)])
 
     category = SelectField(
-        "Which stakeholder category describes you best?",
-        choices=choices([(k, v) for k, v in STAKEHOLDER_CATEGORIES.items()]),
+        _l("Which stakeholder category describes you best?"),
+        choices=choices([(k, v) for k, v in translated(STAKEHOLDER_CATEGORIES)]),
         default="other",
     )
     level = SelectField(
-        "Governance level (public administrations only)",
-        choices=choices([("", "—"), *GOVERNANCE_LEVELS.items()]),
+        _l("Governance level (public administrations only)"),
+        choices=choices([("", _l("—")), *translated(GOVERNANCE_LEVELS)]),
         default="",
     )
-    kind = RadioField("This is a", choices=choices(CONTRIBUTION_KINDS.items()),
-                      validators=[DataRequired(message="Choose challenge, proposal or good practice.")])
+    kind = RadioField(_l("This is a"), choices=choices(translated(CONTRIBUTION_KINDS)),
+                      validators=[DataRequired(message=_l("Choose challenge, proposal or good practice."))])
     title = StringField(
-        "Title", filters=[strip_filter],
-        validators=[DataRequired(message="Give your contribution a title."), Length(max=MAX_TITLE_LENGTH), no_control_characters],
+        _l("Title"), filters=[strip_filter],
+        validators=[DataRequired(message=_l("Give your contribution a title.")), Length(max=MAX_TITLE_LENGTH), no_control_characters],
     )
     body = TextAreaField(
-        "Text", validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
-        description="Markdown: **bold**, *italic*, lists, links. Do not write your name or anything that identifies you.",
+        _l("Text"), validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
+        description=_l("Markdown: **bold**, *italic*, lists, links. Do not write your name or anything that identifies you."),
     )
-    objectives = MultiCheckboxField("GCM objectives", coerce=int,
-                                    validators=[DataRequired(message="Tag at least one GCM objective.")])
-    principles = MultiCheckboxField("Guiding principles (optional)", validators=[Optional()])
+    objectives = MultiCheckboxField(_l("GCM objectives"), coerce=int,
+                                    validators=[DataRequired(message=_l("Tag at least one GCM objective."))])
+    principles = MultiCheckboxField(_l("Guiding principles (optional)"), validators=[Optional()])
+    language = SelectField(
+        _l("Language of this contribution"),
+        validate_choice=False,  # the service refuses a language the consultation does not accept
+        validators=[Optional(), Length(max=10)],
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, language_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.language.choices = choices(language_choices)
         self.objectives.choices = objective_choices()
         self.principles.choices = choices((p.key, p.title) for p in principles())
 
@@ -145,8 +163,8 @@ class AnonymousContributionForm(FlaskForm):
 
 class AnonymousEditForm(AnonymousContributionForm):
     code = StringField(
-        "Your secret code", filters=[strip_filter],
-        validators=[DataRequired(message="Give the code you received when you submitted."), Length(max=100)],
+        _l("Your secret code"), filters=[strip_filter],
+        validators=[DataRequired(message=_l("Give the code you received when you submitted.")), Length(max=100)],
     )
-    action = RadioField("What do you want to do?", choices=choices([("edit", "Save my changes"), ("withdraw", "Withdraw my contribution")]),
+    action = RadioField(_l("What do you want to do?"), choices=choices([("edit", _l("Save my changes")), ("withdraw", _l("Withdraw my contribution"))]),
                         default="edit")

@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flask_babel import gettext
+
 from ..extensions import db
 from ..reference import STAKEHOLDER_CATEGORIES, voice_label
 from ..timeutil import today, utcnow
@@ -94,6 +96,8 @@ class Contribution(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # The language the contribution is written in (a code of reference.LANGUAGES).
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en", index=True)
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -177,8 +181,9 @@ class Contribution(db.Model):
         """Who spoke, as shown publicly: the organisation only if it agreed to be named."""
         label = voice_label(self.stakeholder_category, self.governance_level)
         if self.on_behalf:
-            via = self.organisation_name if self.name_organisation and self.organisation_name else "an association"
-            return f"{label}, collected by {via}"
+            if self.name_organisation and self.organisation_name:
+                return gettext("%(voice)s, collected by %(organisation)s", voice=label, organisation=self.organisation_name)
+            return gettext("%(voice)s, collected by an association", voice=label)
         if self.name_organisation and self.organisation_name:
             return f"{self.organisation_name} — {label}"
         return label

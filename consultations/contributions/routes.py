@@ -9,9 +9,11 @@ from .. import permissions
 from ..consultations.models import Consultation
 from ..extensions import db
 from ..http import fail
+from ..i18n import current_locale
 from . import services
 from .forms import AnonymousContributionForm, AnonymousEditForm, ContributionForm, WithdrawForm
 from .models import Contribution
+from flask_babel import gettext as _
 
 bp = Blueprint("contributions", __name__)
 
@@ -41,6 +43,7 @@ def _fields(form: ContributionForm) -> dict:
         "principles": form.principles.data or [],
         "answers": (form.answers.data or []) if form.kind.data == "proposal" else [],
         "name_organisation": form.name_organisation.data,
+        "language": form.language.data,
     }
 
 
@@ -63,8 +66,12 @@ def create(consultation_id: int):
     refusal = permissions.contribution_refusal(current_user, consultation)
     if refusal:
         fail(403, refusal)
-    form = ContributionForm(challenge_choices=services.challenge_choices(consultation))
+    form = ContributionForm(
+        challenge_choices=services.challenge_choices(consultation),
+        language_choices=services.language_choices(consultation),
+    )
     if request.method == "GET":
+        form.language.data = services.default_language(consultation, current_locale())
         answer = request.args.get("answers", type=int)
         if answer and any(answer == choice.value for choice in form.answers.choices):
             form.kind.data = "proposal"
@@ -77,7 +84,7 @@ def create(consultation_id: int):
             )
         except services.DuplicateSubmission as duplicate:
             db.session.rollback()
-            flash("We had already received this contribution.", "info")
+            flash(_("We had already received this contribution."), "info")
             return redirect(url_for("contributions.show", contribution_id=duplicate.contribution.id))
         except services.ContributionError as exc:
             db.session.rollback()
@@ -85,9 +92,9 @@ def create(consultation_id: int):
         else:
             db.session.commit()
             if contribution.status == "pending":
-                flash("Thank you: your contribution will be published once an organiser approves it.", "success")
+                flash(_("Thank you: your contribution will be published once an organiser approves it."), "success")
             else:
-                flash("Thank you: your contribution is published.", "success")
+                flash(_("Thank you: your contribution is published."), "success")
             return redirect(url_for("contributions.show", contribution_id=contribution.id))
     return render_template(
         "contributions/form.html", form=form, consultation=consultation, contribution=None
@@ -113,10 +120,11 @@ def show(contribution_id: int):
 def edit(contribution_id: int):
     contribution = _visible_contribution_or_404(contribution_id)
     if not permissions.can_edit_contribution(current_user, contribution):
-        fail(403, "Only its author can change a contribution, and only while the consultation is open.")
+        fail(403, _("Only its author can change a contribution, and only while the consultation is open."))
     consultation = contribution.consultation
     form = ContributionForm(
-        challenge_choices=services.challenge_choices(consultation, exclude_id=contribution.id)
+        challenge_choices=services.challenge_choices(consultation, exclude_id=contribution.id),
+        language_choices=services.language_choices(consultation),
     )
     if request.method == "GET":
         form.kind.data = contribution.kind
@@ -126,6 +134,7 @@ def edit(contribution_id: int):
         form.principles.data = contribution.principle_keys
         form.answers.data = [c.id for c in contribution.answers]
         form.name_organisation.data = contribution.name_organisation
+        form.language.data = contribution.language
     if form.validate_on_submit():
         try:
             services.update_contribution(contribution, current_user, **_fields(form))
@@ -134,7 +143,7 @@ def edit(contribution_id: int):
             getattr(form, exc.field or "title").errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Your changes are saved.", "success")
+            flash(_("Your changes are saved."), "success")
             return redirect(url_for("contributions.show", contribution_id=contribution.id))
     return render_template(
         "contributions/form.html", form=form, consultation=consultation, contribution=contribution
@@ -153,7 +162,7 @@ def withdraw(contribution_id: int):
         db.session.rollback()
         fail(403, str(exc))
     db.session.commit()
-    flash("Your contribution is withdrawn. It no longer appears in lists or summaries.", "success")
+    flash(_("Your contribution is withdrawn. It no longer appears in lists or summaries."), "success")
     return redirect(url_for("consultations.show", consultation_id=contribution.consultation_id))
 
 
@@ -166,6 +175,7 @@ def _anonymous_fields(form) -> dict:
         "body": form.body.data or "",
         "objectives": form.objectives.data or [],
         "principles": form.principles.data or [],
+        "language": form.language.data,
     }
 
 
@@ -175,10 +185,12 @@ def anonymous(token: str):
     identifies the person is stored, and the access log omits the address here."""
     consultation = services.consultation_for_token(token)
     if consultation is None or consultation.is_draft:
-        fail(404, "This link does not work (any more). Ask the organisers for the current one.")
+        fail(404, _("This link does not work (any more). Ask the organisers for the current one."))
     if not consultation.is_open:
-        fail(403, "This consultation is not open for contributions.")
-    form = AnonymousContributionForm()
+        fail(403, _("This consultation is not open for contributions."))
+    form = AnonymousContributionForm(language_choices=services.language_choices(consultation))
+    if request.method == "GET":
+        form.language.data = services.default_language(consultation, current_locale())
     if form.validate_on_submit():
         try:
             contribution, code = services.submit_anonymous(
@@ -206,7 +218,7 @@ def anonymous_edit(contribution_id: int):
     contribution = db.get_or_404(Contribution, contribution_id)
     if not contribution.anonymous or not permissions.can_view_consultation(current_user, contribution.consultation):
         fail(404)
-    form = AnonymousEditForm()
+    form = AnonymousEditForm(language_choices=services.language_choices(contribution.consultation))
     if request.method == "GET":
         form.category.data = contribution.stakeholder_category
         form.level.data = contribution.governance_level or ""
@@ -215,6 +227,7 @@ def anonymous_edit(contribution_id: int):
         form.body.data = contribution.body_md
         form.objectives.data = contribution.objective_numbers
         form.principles.data = contribution.principle_keys
+        form.language.data = contribution.language
     if form.validate_on_submit():
         try:
             if form.action.data == "withdraw":
@@ -227,9 +240,9 @@ def anonymous_edit(contribution_id: int):
         else:
             db.session.commit()
             if form.action.data == "withdraw":
-                flash("Your contribution is withdrawn.", "success")
+                flash(_("Your contribution is withdrawn."), "success")
                 return redirect(url_for("consultations.show", consultation_id=contribution.consultation_id))
-            flash("Your changes are saved.", "success")
+            flash(_("Your changes are saved."), "success")
             return redirect(url_for("contributions.show", contribution_id=contribution.id))
     return render_template("contributions/anonymous_edit.html", form=form, contribution=contribution), (
         422 if form.errors else 200

@@ -6,7 +6,7 @@ import hmac
 import secrets
 from datetime import datetime, time
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -17,12 +17,14 @@ from ..markdown import MAX_MARKDOWN_LENGTH, render_markdown
 from ..reference import (
     CONTRIBUTION_KINDS,
     GOVERNANCE_LEVELS,
+    LANGUAGES,
     OBJECTIVE_COUNT,
     STAKEHOLDER_CATEGORIES,
     principles_by_key,
 )
 from ..timeutil import today
 from .models import Contribution, ContributionObjective, ContributionPrinciple
+from flask_babel import gettext as _
 
 MAX_TITLE_LENGTH = 200
 
@@ -77,28 +79,28 @@ class ContributionError(ValueError):
 
 def clean_fields(consultation: Consultation, kind, title, body, objectives, principles, answers):
     if kind not in CONTRIBUTION_KINDS:
-        raise ContributionError("Choose challenge, proposal or good practice.", "kind")
+        raise ContributionError(_("Choose challenge, proposal or good practice."), "kind")
     title = (title or "").strip()
     if not title:
-        raise ContributionError("Give your contribution a title.", "title")
+        raise ContributionError(_("Give your contribution a title."), "title")
     if len(title) > MAX_TITLE_LENGTH:
-        raise ContributionError(f"Keep the title under {MAX_TITLE_LENGTH} characters.", "title")
+        raise ContributionError(_("Keep the title under %(max)s characters.", max=MAX_TITLE_LENGTH), "title")
     body = body or ""
     if len(body) > MAX_MARKDOWN_LENGTH:
-        raise ContributionError(f"Keep the text under {MAX_MARKDOWN_LENGTH} characters.", "body")
+        raise ContributionError(_("Keep the text under %(max)s characters.", max=MAX_MARKDOWN_LENGTH), "body")
     numbers = sorted({int(n) for n in objectives or ()})
     if not numbers:
-        raise ContributionError("Tag at least one GCM objective.", "objectives")
+        raise ContributionError(_("Tag at least one GCM objective."), "objectives")
     if any(not 1 <= n <= OBJECTIVE_COUNT for n in numbers):
-        raise ContributionError("Unknown GCM objective.", "objectives")
+        raise ContributionError(_("Unknown GCM objective."), "objectives")
     keys = sorted(set(principles or ()))
     if any(k not in principles_by_key() for k in keys):
-        raise ContributionError("Unknown guiding principle.", "principles")
+        raise ContributionError(_("Unknown guiding principle."), "principles")
     challenge_ids = sorted({int(i) for i in answers or ()})
     challenges: list[Contribution] = []
     if challenge_ids:
         if kind != "proposal":
-            raise ContributionError("Only a proposal can answer challenges.", "answers")
+            raise ContributionError(_("Only a proposal can answer challenges."), "answers")
         challenges = list(
             db.session.scalars(
                 select(Contribution).where(
@@ -110,8 +112,30 @@ def clean_fields(consultation: Consultation, kind, title, body, objectives, prin
             )
         )
         if len(challenges) != len(challenge_ids):
-            raise ContributionError("A proposal answers challenges of the same consultation only.", "answers")
+            raise ContributionError(_("A proposal answers challenges of the same consultation only."), "answers")
     return title, body, numbers, keys, challenges
+
+
+def clean_language(consultation: Consultation, language: str | None) -> str:
+    """The language a contribution is written in: one the consultation accepts
+    (its main language when none is given)."""
+    language = (language or "").strip() or consultation.language or "en"
+    if language not in LANGUAGES or language not in consultation.accepted_language_codes:
+        raise ContributionError(_("This consultation does not accept contributions in this language."), "language")
+    return language
+
+
+def language_choices(consultation: Consultation) -> list[tuple[str, str]]:
+    """(code, label) of the languages a consultation accepts, labels in the interface language."""
+    from flask_babel import gettext
+
+    return [(code, gettext(LANGUAGES[code])) for code in consultation.accepted_language_codes if code in LANGUAGES]
+
+
+def default_language(consultation: Consultation, interface_locale: str | None) -> str:
+    """The interface language when the consultation accepts it, else its main language."""
+    accepted = consultation.accepted_language_codes
+    return interface_locale if interface_locale in accepted else (consultation.language or accepted[0])
 
 
 def _assign(contribution, kind, cleaned, name_organisation):
@@ -143,6 +167,7 @@ def submit_contribution(
     on_behalf_note: str = "",
     on_behalf_category: str | None = None,
     submission_key: str | None = None,
+    language: str | None = None,
 ) -> Contribution:
     """A contribution by a logged-in person, or (``on_behalf``) input a migrant or
     diaspora association collected from people who hold no account: recorded as
@@ -151,21 +176,22 @@ def submit_contribution(
     if refusal:
         raise ContributionError(refusal)
     cleaned = clean_fields(consultation, kind, title, body, objectives, principles, answers)
+    language = clean_language(consultation, language)
     organisation = author.organisation
     category, level = author.stakeholder_category, author.governance_level
     if on_behalf:
         if not permissions.can_submit_on_behalf(author):
             raise ContributionError(
-                "Only members of a migrant or diaspora association can submit input on behalf of others.", "on_behalf"
+                _("Only members of a migrant or diaspora association can submit input on behalf of others."), "on_behalf"
             )
         on_behalf_note = (on_behalf_note or "").strip()
         if not on_behalf_note:
-            raise ContributionError('Say where the input was collected, e.g. "our meeting of 3 May".', "on_behalf_note")
+            raise ContributionError(_('Say where the input was collected, e.g. "our meeting of 3 May".'), "on_behalf_note")
         if len(on_behalf_note) > 300:
-            raise ContributionError("Keep this under 300 characters.", "on_behalf_note")
+            raise ContributionError(_("Keep this under 300 characters."), "on_behalf_note")
         category = on_behalf_category or organisation.category
         if category not in STAKEHOLDER_CATEGORIES or category == "public_administration":
-            raise ContributionError("Choose the stakeholder category of the people who spoke.", "on_behalf_category")
+            raise ContributionError(_("Choose the stakeholder category of the people who spoke."), "on_behalf_category")
         level = None
     contribution = Contribution(
         consultation=consultation,
@@ -178,6 +204,7 @@ def submit_contribution(
         on_behalf_note=on_behalf_note if on_behalf else "",
         status="pending" if consultation.premoderation else "active",
         submission_key=_valid_key(submission_key),
+        language=language,
     )
     _assign(contribution, kind, cleaned, name_organisation)
     _store_once(contribution)
@@ -186,7 +213,7 @@ def submit_contribution(
 
 def update_contribution(contribution: Contribution, editor, **fields) -> Contribution:
     if not permissions.can_edit_contribution(editor, contribution):
-        raise ContributionError("Only its author can change a contribution, and only while the consultation is open.")
+        raise ContributionError(_("Only its author can change a contribution, and only while the consultation is open."))
     cleaned = clean_fields(
         contribution.consultation,
         fields.get("kind", contribution.kind),
@@ -196,6 +223,7 @@ def update_contribution(contribution: Contribution, editor, **fields) -> Contrib
         fields.get("principles", contribution.principle_keys),
         fields.get("answers", [c.id for c in contribution.answers]),
     )
+    contribution.language = clean_language(contribution.consultation, fields.get("language", contribution.language))
     _assign(
         contribution,
         fields.get("kind", contribution.kind),
@@ -247,17 +275,19 @@ def submit_anonymous(
     principles=(),
     level: str | None = None,
     submission_key: str | None = None,
+    language: str | None = None,
 ) -> tuple[Contribution, str]:
     """A contribution with no account and no identity. Returns it and the one-time
     secret code that lets its author edit or withdraw it while the consultation is open."""
     if consultation.anonymous_token is None or not consultation.is_open:
-        raise ContributionError("This consultation does not take contributions without an account now.")
+        raise ContributionError(_("This consultation does not take contributions without an account now."))
     if category not in STAKEHOLDER_CATEGORIES:
-        raise ContributionError("Choose the stakeholder category that describes you.", "category")
+        raise ContributionError(_("Choose the stakeholder category that describes you."), "category")
     level = level or None
     if level is not None and (category != "public_administration" or level not in GOVERNANCE_LEVELS):
-        raise ContributionError("Only public administrations have a governance level.", "level")
+        raise ContributionError(_("Only public administrations have a governance level."), "level")
     cleaned = clean_fields(consultation, kind, title, body, objectives, principles, ())
+    language = clean_language(consultation, language)
     code = secrets.token_urlsafe(16)
     moment = _date_only()
     contribution = Contribution(
@@ -271,6 +301,7 @@ def submit_anonymous(
         created_at=moment,
         updated_at=moment,
         submission_key=_valid_key(submission_key),
+        language=language,
     )
     _assign(contribution, kind, cleaned, False)
     _store_once(contribution)
@@ -285,9 +316,9 @@ def code_matches(contribution: Contribution, code: str) -> bool:
 
 def _check_code(contribution: Contribution, code: str) -> None:
     if not code_matches(contribution, code):
-        raise ContributionError("This code does not match this contribution.", "code")
+        raise ContributionError(_("This code does not match this contribution."), "code")
     if not contribution.consultation.is_open or contribution.status not in ("active", "pending"):
-        raise ContributionError("This contribution can no longer be changed: the consultation is closed or it was withdrawn.")
+        raise ContributionError(_("This contribution can no longer be changed: the consultation is closed or it was withdrawn."))
 
 
 def update_anonymous(contribution: Contribution, code: str, **fields) -> Contribution:
@@ -301,6 +332,7 @@ def update_anonymous(contribution: Contribution, code: str, **fields) -> Contrib
         fields.get("principles", contribution.principle_keys),
         (),
     )
+    contribution.language = clean_language(contribution.consultation, fields.get("language", contribution.language))
     _assign(contribution, fields.get("kind", contribution.kind), cleaned, False)
     contribution.updated_at = _date_only()
     db.session.flush()
@@ -317,7 +349,7 @@ def withdraw_anonymous(contribution: Contribution, code: str) -> Contribution:
 
 def withdraw_contribution(contribution: Contribution, editor) -> Contribution:
     if not permissions.can_edit_contribution(editor, contribution):
-        raise ContributionError("Only its author can withdraw a contribution, and only while the consultation is open.")
+        raise ContributionError(_("Only its author can withdraw a contribution, and only while the consultation is open."))
     contribution.status = "withdrawn"
     db.session.flush()
     return contribution
@@ -343,6 +375,7 @@ def browse(
     objective: int | None = None,
     category: str | None = None,
     q: str | None = None,
+    language: str | None = None,
 ) -> Select:
     """Active contributions, filtered; eager-loads what list pages show.
 
@@ -360,6 +393,8 @@ def browse(
         stmt = stmt.where(Contribution.kind == kind)
     if category in STAKEHOLDER_CATEGORIES:
         stmt = stmt.where(Contribution.stakeholder_category == category)
+    if language in LANGUAGES:
+        stmt = stmt.where(Contribution.language == language)
     if objective:
         stmt = stmt.where(
             Contribution.id.in_(
@@ -376,3 +411,18 @@ def browse(
     return stmt.options(
         selectinload(Contribution.objectives),
     ).order_by(Contribution.created_at.desc(), Contribution.id.desc())
+
+
+def contributions_by_language(consultation_ids) -> dict[str, int]:
+    """How many active contributions each language has across these consultations
+    ({"en": 12, "ar": 3}): one GROUP BY, for the summaries."""
+    ids = [int(i) for i in consultation_ids or ()]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Contribution.language, func.count(Contribution.id))
+        .where(Contribution.consultation_id.in_(ids), Contribution.status == "active")
+        .group_by(Contribution.language)
+        .order_by(Contribution.language)
+    )
+    return {language: count for language, count in rows}

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import i18n
 from ..consultations import services as consultation_services
+from ..extensions import db
+from ..forms import LanguageForm
+from ..http import safe_next
 from ..permissions import can_create_consultation
 
 bp = Blueprint("main", __name__)
@@ -32,6 +37,19 @@ def about():
 @bp.get("/privacy")
 def privacy():
     return render_template("main/privacy.html")
+
+
+@bp.post("/language")
+def set_language():
+    """The language switcher (every page): remember the choice, go back where one was."""
+    form = LanguageForm()
+    back = safe_next(form.next.data, "/")
+    if form.validate_on_submit():
+        i18n.remember_choice(form.locale.data, current_user)
+        db.session.commit()
+    else:
+        flash(_("Choose one of the languages offered."), "error")
+    return redirect(back)
 
 
 @bp.get("/healthz")

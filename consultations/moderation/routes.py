@@ -12,6 +12,7 @@ from ..http import fail, page_number
 from ..audit.services import record
 from . import services
 from .forms import ActionForm, FlagForm, HideForm
+from flask_babel import gettext as _
 
 bp = Blueprint("moderation", __name__)
 
@@ -55,7 +56,7 @@ def flag(contribution_id: int):
             form.reason.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Thank you: the organisers will look at your report.", "success")
+            flash(_("Thank you: the organisers will look at your report."), "success")
             return redirect(url_for("contributions.show", contribution_id=contribution.id))
     return render_template("moderation/flag.html", contribution=contribution, form=form), (422 if form.errors else 200)
 
@@ -91,7 +92,7 @@ def hide(contribution_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("The contribution is hidden; its author sees your reason.", "success")
+        flash(_("The contribution is hidden; its author sees your reason."), "success")
     return _back(contribution)
 
 
@@ -113,19 +114,19 @@ def _simple(contribution_id: int, action, message: str):
 @bp.post("/contributions/<int:contribution_id>/restore")
 @login_required
 def restore(contribution_id: int):
-    return _simple(contribution_id, services.restore, "The contribution is visible again.")
+    return _simple(contribution_id, services.restore, _("The contribution is visible again."))
 
 
 @bp.post("/contributions/<int:contribution_id>/approve")
 @login_required
 def approve(contribution_id: int):
-    return _simple(contribution_id, services.approve, "The contribution is published.")
+    return _simple(contribution_id, services.approve, _("The contribution is published."))
 
 
 @bp.post("/contributions/<int:contribution_id>/dismiss-reports")
 @login_required
 def dismiss(contribution_id: int):
-    return _simple(contribution_id, services.dismiss_flags, "The reports are dismissed.")
+    return _simple(contribution_id, services.dismiss_flags, _("The reports are dismissed."))
 
 
 @bp.post("/consultations/<int:consultation_id>/premoderation/<any(on, off):state>")
@@ -136,7 +137,7 @@ def premoderation(consultation_id: int, state: str):
         fail(400)
     services.set_premoderation(consultation, state == "on", current_user)
     db.session.commit()
-    flash("New contributions now wait for approval." if state == "on" else "New contributions are published at once.",
+    flash(_("New contributions now wait for approval.") if state == "on" else "New contributions are published at once.",
           "success")
     return redirect(url_for("moderation.queue", consultation_id=consultation.id))
 
@@ -150,10 +151,10 @@ def anonymous_link(consultation_id: int, action: str):
     if action == "open":
         contribution_services.open_anonymous_link(consultation)
         record(current_user, "consultation.anonymous_link_opened", target=consultation)
-        flash("The link for contributing without an account is ready. Any earlier link no longer works.", "success")
+        flash(_("The link for contributing without an account is ready. Any earlier link no longer works."), "success")
     else:
         contribution_services.revoke_anonymous_link(consultation)
         record(current_user, "consultation.anonymous_link_revoked", target=consultation)
-        flash("The link no longer works.", "success")
+        flash(_("The link no longer works."), "success")
     db.session.commit()
     return redirect(url_for("moderation.queue", consultation_id=consultation.id))

@@ -9,6 +9,7 @@ from ..audit.services import record
 from ..consultations.models import Consultation
 from ..contributions.models import Contribution, Flag
 from ..extensions import db
+from flask_babel import gettext as _
 
 
 class ModerationError(ValueError):
@@ -20,16 +21,16 @@ class ModerationError(ValueError):
 def _reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ModerationError("Give a reason.", field)
+        raise ModerationError(_("Give a reason."), field)
     if len(reason) > 1000:
-        raise ModerationError("Keep the reason under 1000 characters.", field)
+        raise ModerationError(_("Keep the reason under 1000 characters."), field)
     return reason
 
 
 def flag(contribution: Contribution, reason: str) -> Flag:
     """Anyone may report a contribution; who reported it is not stored."""
     if contribution.status != "active":
-        raise ModerationError("Only published contributions can be reported.")
+        raise ModerationError(_("Only published contributions can be reported."))
     item = Flag(contribution_id=contribution.id, reason=_reason(reason))
     db.session.add(item)
     db.session.flush()
@@ -47,7 +48,7 @@ def _resolve_flags(contribution: Contribution) -> int:
 
 def hide(contribution: Contribution, actor, reason: str) -> Contribution:
     if contribution.status not in ("active", "pending"):
-        raise ModerationError("Only a published or pending contribution can be hidden.")
+        raise ModerationError(_("Only a published or pending contribution can be hidden."))
     contribution.moderation_note = _reason(reason)
     contribution.status = "hidden"
     resolved = _resolve_flags(contribution)
@@ -58,7 +59,7 @@ def hide(contribution: Contribution, actor, reason: str) -> Contribution:
 
 def restore(contribution: Contribution, actor) -> Contribution:
     if contribution.status != "hidden":
-        raise ModerationError("Only a hidden contribution can be restored.")
+        raise ModerationError(_("Only a hidden contribution can be restored."))
     contribution.status = "active"
     contribution.moderation_note = ""
     record(actor, "contribution.restored", target=contribution)
@@ -68,7 +69,7 @@ def restore(contribution: Contribution, actor) -> Contribution:
 
 def approve(contribution: Contribution, actor) -> Contribution:
     if contribution.status != "pending":
-        raise ModerationError("Only a contribution waiting for approval can be approved.")
+        raise ModerationError(_("Only a contribution waiting for approval can be approved."))
     contribution.status = "active"
     record(actor, "contribution.approved", target=contribution)
     db.session.flush()
@@ -78,7 +79,7 @@ def approve(contribution: Contribution, actor) -> Contribution:
 def dismiss_flags(contribution: Contribution, actor) -> int:
     count = _resolve_flags(contribution)
     if not count:
-        raise ModerationError("There is no open report on this contribution.")
+        raise ModerationError(_("There is no open report on this contribution."))
     record(actor, "contribution.flags_dismissed", target=contribution, count=count)
     db.session.flush()
     return count

@@ -6,7 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
 from ..extensions import db
-from ..forms import choices
+from flask_babel import lazy_gettext as _l
+
+from ..forms import choices, translated
 from ..http import page_number
 from ..reference import STAKEHOLDER_CATEGORIES
 from . import services
@@ -21,7 +23,7 @@ class OrganisationFilterForm(FlaskForm):
 
     category = SelectField(
         "Stakeholder category",
-        choices=choices([("", "All categories"), *STAKEHOLDER_CATEGORIES.items()]),
+        choices=choices([("", _l("All categories")), *translated(STAKEHOLDER_CATEGORIES)]),
         validators=[Optional()],
     )
 

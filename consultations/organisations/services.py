@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..reference import GOVERNANCE_LEVELS, STAKEHOLDER_CATEGORIES
 from .models import Organisation
+from flask_babel import gettext as _
 
 
 class OrganisationError(ValueError):
@@ -23,18 +24,18 @@ def find_by_name(name: str) -> Organisation | None:
 def create_organisation(name: str, category: str, governance_level: str | None = None) -> Organisation:
     name = name.strip()
     if not name:
-        raise OrganisationError("Give the organisation's name.", "organisation_name")
+        raise OrganisationError(_("Give the organisation's name."), "organisation_name")
     if category not in STAKEHOLDER_CATEGORIES:
-        raise OrganisationError("Choose a stakeholder category.", "organisation_category")
+        raise OrganisationError(_("Choose a stakeholder category."), "organisation_category")
     governance_level = governance_level or None
     if category == "public_administration":
         if governance_level not in GOVERNANCE_LEVELS:
-            raise OrganisationError("A public administration needs its governance level.", "governance_level")
+            raise OrganisationError(_("A public administration needs its governance level."), "governance_level")
     elif governance_level is not None:
-        raise OrganisationError("Only public administrations have a governance level.", "governance_level")
+        raise OrganisationError(_("Only public administrations have a governance level."), "governance_level")
     if find_by_name(name) is not None:
         raise OrganisationError(
-            "This organisation is already registered. Ask an administrator to add you to it.",
+            _("This organisation is already registered. Ask an administrator to add you to it."),
             "organisation_name",
         )
     org = Organisation(name=name, category=category, governance_level=governance_level)

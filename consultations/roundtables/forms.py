@@ -21,10 +21,11 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from ..consultations.forms import objective_choices
-from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter
+from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter, translated
 from ..markdown import MAX_MARKDOWN_LENGTH
 from ..reference import CONTRIBUTION_KINDS, GOVERNANCE_LEVELS, STAKEHOLDER_CATEGORIES
 from .models import MEMBER_STATUSES, MODES
+from flask_babel import lazy_gettext as _l
 
 
 @lru_cache(maxsize=1)
@@ -34,48 +35,48 @@ def timezone_choices():
 
 
 def category_choices(blank: str | None = None):
-    pairs = list(STAKEHOLDER_CATEGORIES.items())
+    pairs = list(translated(STAKEHOLDER_CATEGORIES))
     return choices(([("", blank)] if blank else []) + pairs)
 
 
 def level_choices():
-    return choices([("", "—"), *GOVERNANCE_LEVELS.items()])
+    return choices([("", _l("—")), *translated(GOVERNANCE_LEVELS)])
 
 
 class RoundtableForm(FlaskForm):
     title = StringField(
-        "Title", filters=[strip_filter],
-        validators=[DataRequired(message="Give the roundtable a title."), Length(max=200), no_control_characters],
+        _l("Title"), filters=[strip_filter],
+        validators=[DataRequired(message=_l("Give the roundtable a title.")), Length(max=200), no_control_characters],
     )
-    day = DateField("Date", validators=[DataRequired(message="Give the date (YYYY-MM-DD).")])
-    start = TimeField("Starts at", validators=[DataRequired(message="Give the start time (HH:MM).")])
-    end = TimeField("Ends at", validators=[DataRequired(message="Give the end time (HH:MM).")])
-    timezone = SelectField("Time zone", default="Europe/Madrid")
-    mode = RadioField("Mode", choices=choices(MODES.items()), default="in_person")
+    day = DateField(_l("Date"), validators=[DataRequired(message=_l("Give the date (YYYY-MM-DD)."))])
+    start = TimeField(_l("Starts at"), validators=[DataRequired(message=_l("Give the start time (HH:MM)."))])
+    end = TimeField(_l("Ends at"), validators=[DataRequired(message=_l("Give the end time (HH:MM)."))])
+    timezone = SelectField(_l("Time zone"), default="Europe/Madrid")
+    mode = RadioField(_l("Mode"), choices=choices(translated(MODES)), default="in_person")
     place = StringField(
-        "Place or room", filters=[strip_filter], validators=[Optional(), Length(max=300), no_control_characters]
+        _l("Place or room"), filters=[strip_filter], validators=[Optional(), Length(max=300), no_control_characters]
     )
     meeting_link = StringField(
-        "Meeting link",
+        _l("Meeting link"),
         filters=[strip_filter],
-        validators=[Optional(), Length(max=500), URL(require_tld=True, message="Give a full web address (https://...).")],
+        validators=[Optional(), Length(max=500), URL(require_tld=True, message=_l("Give a full web address (https://...)."))],
     )
     agenda = TextAreaField(
-        "Agenda", validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
-        description="Markdown: **bold**, *italic*, lists, links.",
+        _l("Agenda"), validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
+        description=_l("Markdown: **bold**, *italic*, lists, links."),
     )
     capacity = IntegerField(
-        "Capacity", validators=[Optional(), NumberRange(min=0, max=100_000)],
-        description="Leave empty for no limit. When full, people go to a waiting list.",
+        _l("Capacity"), validators=[Optional(), NumberRange(min=0, max=100_000)],
+        description=_l("Leave empty for no limit. When full, people go to a waiting list."),
     )
-    registration_closes_on = DateField("Registration closes on", validators=[Optional()])
-    registration_closes_at = TimeField("at", validators=[Optional()], description="In the roundtable's time zone.")
-    focus = MultiCheckboxField("GCM objectives in focus", coerce=int, validators=[Optional()])
+    registration_closes_on = DateField(_l("Registration closes on"), validators=[Optional()])
+    registration_closes_at = TimeField(_l("at"), validators=[Optional()], description=_l("In the roundtable's time zone."))
+    focus = MultiCheckboxField(_l("GCM objectives in focus"), coerce=int, validators=[Optional()])
     facilitators = TextAreaField(
-        "Facilitators' e-mails", validators=[Optional(), Length(max=2000)],
-        description="One per line or separated by commas. Facilitators can capture contributions from the room.",
+        _l("Facilitators' e-mails"), validators=[Optional(), Length(max=2000)],
+        description=_l("One per line or separated by commas. Facilitators can capture contributions from the room."),
     )
-    confirm_overlap = BooleanField("Save even though another roundtable uses this room at the same time")
+    confirm_overlap = BooleanField(_l("Save even though another roundtable uses this room at the same time"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,11 +108,11 @@ class RoundtableForm(FlaskForm):
 
 class RegistrationForm(FlaskForm):
     name = StringField(
-        "Name of the person (optional)", filters=[strip_filter],
+        _l("Name of the person (optional)"), filters=[strip_filter],
         validators=[Optional(), Length(max=120), no_control_characters],
-        description="Leave empty to register yourself. Your organisation's stakeholder category is always recorded.",
+        description=_l("Leave empty to register yourself. Your organisation's stakeholder category is always recorded."),
     )
-    show_name = BooleanField("List this name publicly on the roundtable page")
+    show_name = BooleanField(_l("List this name publicly on the roundtable page"))
 
 
 class ActionForm(FlaskForm):
@@ -119,9 +120,9 @@ class ActionForm(FlaskForm):
 
 
 class WalkInRow(Form):
-    category = SelectField("Stakeholder category", choices=category_choices("— none —"), validators=[Optional()])
-    level = SelectField("Governance level", choices=level_choices(), validators=[Optional()])
-    count = IntegerField("People", validators=[Optional(), NumberRange(min=1, max=10_000)])
+    category = SelectField(_l("Stakeholder category"), choices=category_choices("— none —"), validators=[Optional()])
+    level = SelectField(_l("Governance level"), choices=level_choices(), validators=[Optional()])
+    count = IntegerField(_l("People"), validators=[Optional(), NumberRange(min=1, max=10_000)])
 
     def is_blank(self) -> bool:
         typed_count = bool(self.count.raw_data and self.count.raw_data[0].strip())
@@ -129,25 +130,25 @@ class WalkInRow(Form):
 
 
 class AttendanceForm(FlaskForm):
-    attended = MultiCheckboxField("Attended", coerce=int, validators=[Optional()])
+    attended = MultiCheckboxField(_l("Attended"), coerce=int, validators=[Optional()])
     walk_ins = FieldList(FormField(WalkInRow), min_entries=3, max_entries=20)
 
 
 class MinutesForm(FlaskForm):
     minutes = TextAreaField(
-        "Minutes", validators=[DataRequired(message="Write the minutes before publishing them."),
+        _l("Minutes"), validators=[DataRequired(message=_l("Write the minutes before publishing them.")),
                                Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
-        description="Markdown. Do not name individuals who did not agree to be named.",
+        description=_l("Markdown. Do not name individuals who did not agree to be named."),
     )
 
 
 class CaptureRow(Form):
-    kind = SelectField("Kind", choices=choices([("", "— empty row —"), *CONTRIBUTION_KINDS.items()]), validators=[Optional()])
-    title = StringField("Title", filters=[strip_filter], validators=[Optional(), Length(max=200), no_control_characters])
-    body = TextAreaField("What was said", validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters])
-    objectives = SelectMultipleField("GCM objectives", coerce=int, validators=[Optional()])
-    category = SelectField("Voice (stakeholder category)", choices=category_choices("— choose —"), validators=[Optional()])
-    level = SelectField("Governance level", choices=level_choices(), validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=choices([("", _l("— empty row —")), *translated(CONTRIBUTION_KINDS)]), validators=[Optional()])
+    title = StringField(_l("Title"), filters=[strip_filter], validators=[Optional(), Length(max=200), no_control_characters])
+    body = TextAreaField(_l("What was said"), validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters])
+    objectives = SelectMultipleField(_l("GCM objectives"), coerce=int, validators=[Optional()])
+    category = SelectField(_l("Voice (stakeholder category)"), choices=category_choices("— choose —"), validators=[Optional()])
+    level = SelectField(_l("Governance level"), choices=level_choices(), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,21 +181,21 @@ class CaptureForm(FlaskForm):
 
 
 class CarryForwardForm(FlaskForm):
-    challenges = MultiCheckboxField("Open challenges", coerce=int, validators=[Optional()])
+    challenges = MultiCheckboxField(_l("Open challenges"), coerce=int, validators=[Optional()])
 
 
 class AddressedForm(FlaskForm):
     note = TextAreaField(
-        "How was it addressed?", filters=[strip_filter],
-        validators=[DataRequired(message="Say how the challenge was addressed."), Length(max=2000), no_control_characters],
+        _l("How was it addressed?"), filters=[strip_filter],
+        validators=[DataRequired(message=_l("Say how the challenge was addressed.")), Length(max=2000), no_control_characters],
     )
 
 
 class MemberForm(FlaskForm):
-    organisation_id = SelectField("Organisation", coerce=int)
-    status = RadioField("Status", choices=choices(MEMBER_STATUSES.items()), default="member")
-    joined_on = DateField("Joined on", validators=[DataRequired(message="Give the joining date (YYYY-MM-DD).")])
-    left_on = DateField("Left on", validators=[Optional()])
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    status = RadioField(_l("Status"), choices=choices(MEMBER_STATUSES.items()), default="member")
+    joined_on = DateField(_l("Joined on"), validators=[DataRequired(message=_l("Give the joining date (YYYY-MM-DD)."))])
+    left_on = DateField(_l("Left on"), validators=[Optional()])
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -19,12 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..reference import STAKEHOLDER_CATEGORIES
+from ..reference import N_, STAKEHOLDER_CATEGORIES
 from ..timeutil import utcnow
 
 _categories = ", ".join(f"'{c}'" for c in STAKEHOLDER_CATEGORIES)
 
-MODES = {"in_person": "In person", "online": "Online", "hybrid": "Hybrid"}
+MODES = {"in_person": N_("In person"), "online": N_("Online"), "hybrid": N_("Hybrid")}
 REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled")
 MEMBER_STATUSES = {"member": "Member", "observer": "Observer"}
 

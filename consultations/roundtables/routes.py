@@ -27,6 +27,7 @@ from .forms import (
     RoundtableForm,
 )
 from .models import CouncilMember, Registration, Roundtable
+from flask_babel import gettext as _, ngettext
 
 bp = Blueprint("roundtables", __name__)
 
@@ -93,7 +94,7 @@ def _save_roundtable(form: RoundtableForm, consultation: Consultation, roundtabl
     """Validate and save; returns the roundtable, or None with errors put on the form."""
     facilitators, unknown = services.users_by_emails(form.facilitator_emails())
     if unknown:
-        form.facilitators.errors = [f"No account has the e-mail {', '.join(unknown)}."]
+        form.facilitators.errors = [_("No account has the e-mail %(emails)s.", emails=", ".join(unknown))]
         return None
     fields = _fields(form, facilitators)
     starts = services.to_utc(fields["day"], fields["start"], fields["tz"])
@@ -126,7 +127,7 @@ def create(consultation_id: int):
         roundtable = _save_roundtable(form, consultation, None)
         if roundtable is not None:
             db.session.commit()
-            flash("Roundtable added.", "success")
+            flash(_("Roundtable added."), "success")
             return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
     return render_template(
         "roundtables/form.html", form=form, consultation=consultation, roundtable=None,
@@ -156,7 +157,7 @@ def edit(roundtable_id: int):
     if form.validate_on_submit():
         if _save_roundtable(form, roundtable.consultation, roundtable) is not None:
             db.session.commit()
-            flash("Roundtable saved.", "success")
+            flash(_("Roundtable saved."), "success")
             return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
     return render_template(
         "roundtables/form.html", form=form, consultation=roundtable.consultation, roundtable=roundtable,
@@ -209,12 +210,12 @@ def register(roundtable_id: int):
             flash(str(exc), "error")
             return redirect(url_for("roundtables.show", roundtable_id=roundtable.id)), 303
         db.session.commit()
-        who = registration.name or "You"
+        who = registration.name or _("You")
         if registration.status == "confirmed":
-            flash(f"{who}: registered. You can download the calendar file below.", "success")
+            flash(_("%(who)s: registered. You can download the calendar file below.", who=who), "success")
         else:
-            flash(f"{who}: the roundtable is full, so this registration is on the waiting list. "
-                  "It moves up automatically when a seat frees up.", "info")
+            flash(_("%(who)s: the roundtable is full, so this registration is on the waiting list. "
+                    "It moves up automatically when a seat frees up.", who=who), "info")
         return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
     for errors in form.errors.values():
         for error in errors:
@@ -238,7 +239,7 @@ def cancel(registration_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("Registration cancelled." + (" The first person on the waiting list now has the seat." if promoted else ""), "success")
+        flash(_("Registration cancelled.") + (" The first person on the waiting list now has the seat." if promoted else ""), "success")
     return redirect(url_for("roundtables.show", roundtable_id=registration.roundtable_id))
 
 
@@ -259,7 +260,7 @@ def roundtable_ics(roundtable_id: int):
     roundtable = _roundtable_visible(roundtable_id)
     if not (permissions.can_manage_consultation(current_user, roundtable.consultation)
             or services.has_active_registration(current_user, roundtable)):
-        fail(403, "The calendar file is for people registered for this roundtable.")
+        fail(403, _("The calendar file is for people registered for this roundtable."))
     body = ics.roundtable_calendar(roundtable, url_for("roundtables.show", roundtable_id=roundtable.id, _external=True))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="roundtable-{roundtable.id}.ics"'})
@@ -304,10 +305,10 @@ def attendance(roundtable_id: int):
             if entry.form.is_blank():
                 continue
             if not entry.form.category.data:
-                entry.form.category.errors = ["Choose a stakeholder category."]
+                entry.form.category.errors = [_("Choose a stakeholder category.")]
                 row_errors = True
             if not entry.form.count.data:
-                entry.form.count.errors = [*entry.form.count.errors, "Give the number of people."]
+                entry.form.count.errors = [*entry.form.count.errors, _("Give the number of people.")]
                 row_errors = True
             rows.append((entry.form.category.data, entry.form.level.data or None, entry.form.count.data))
         if not row_errors:
@@ -318,7 +319,7 @@ def attendance(roundtable_id: int):
                 flash(str(exc), "error")
             else:
                 db.session.commit()
-                flash("Attendance saved.", "success")
+                flash(_("Attendance saved."), "success")
                 return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
     has_errors = bool(form.errors) or any(e.form.errors for e in form.walk_ins.entries)
     return render_template("roundtables/attendance.html", roundtable=roundtable, form=form,
@@ -340,7 +341,7 @@ def minutes(roundtable_id: int):
             form.minutes.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Minutes published.", "success")
+            flash(_("Minutes published."), "success")
             return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
     return render_template("roundtables/minutes.html", roundtable=roundtable, form=form), (422 if form.errors else 200)
 
@@ -381,10 +382,11 @@ def capture(roundtable_id: int):
                 saved += 1
         db.session.commit()
         if not kept:
-            flash(f"{saved} {'contribution' if saved == 1 else 'contributions'} saved for this roundtable.", "success")
+            flash(ngettext("%(num)s contribution saved for this roundtable.", "%(num)s contributions saved for this roundtable.", saved), "success")
             return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
-        flash(f"{saved} saved. {len(kept)} {'row needs' if len(kept) == 1 else 'rows need'} correcting: "
-              "they are below with what you typed.", "error")
+        flash(_("%(saved)s saved.", saved=saved) + " " + ngettext(
+            "%(num)s row needs correcting: it is below with what you typed.",
+            "%(num)s rows need correcting: they are below with what you typed.", len(kept)), "error")
         # Show only the rows still to correct, renumbered, with their values and errors.
         errors = [row.errors for row in kept]
         form = CaptureForm(formdata=None, data={"rows": [row.data for row in kept]})
@@ -415,7 +417,7 @@ def carry_forward(roundtable_id: int):
             form.challenges.errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"{added} {'challenge' if added == 1 else 'challenges'} carried forward to this roundtable's agenda.", "success")
+            flash(ngettext("%(num)s challenge carried forward to this roundtable's agenda.", "%(num)s challenges carried forward to this roundtable's agenda.", added), "success")
             return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
     return render_template("roundtables/carry_forward.html", roundtable=roundtable, previous=previous,
                            form=form), (422 if form.errors else 200)
@@ -437,7 +439,7 @@ def addressed(contribution_id: int):
     if form.validate_on_submit():
         services.mark_addressed(challenge, form.note.data)
         db.session.commit()
-        flash("The challenge is marked addressed.", "success")
+        flash(_("The challenge is marked addressed."), "success")
         return redirect(url_for("contributions.show", contribution_id=challenge.id))
     return render_template("roundtables/addressed.html", challenge=challenge, form=form), (422 if form.errors else 200)
 
@@ -480,7 +482,7 @@ def add_member(consultation_id: int):
             getattr(form, exc.field or "organisation_id").errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Added.", "success")
+            flash(_("Added."), "success")
             return redirect(url_for("roundtables.members", consultation_id=consultation.id))
     return render_template("roundtables/member_form.html", consultation=consultation, form=form,
                            member=None), (422 if form.errors else 200)
@@ -504,7 +506,7 @@ def edit_member(member_id: int):
             getattr(form, exc.field or "status").errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("roundtables.members", consultation_id=consultation.id))
     return render_template("roundtables/member_form.html", consultation=consultation, form=form,
                            member=member), (422 if form.errors else 200)

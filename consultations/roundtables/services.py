@@ -29,6 +29,7 @@ from .models import (
     RoundtableObjective,
     WalkIn,
 )
+from flask_babel import gettext as _
 
 
 class RoundtableError(ValueError):
@@ -43,7 +44,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise RoundtableError("Unknown time zone.", "timezone") from exc
+        raise RoundtableError(_("Unknown time zone."), "timezone") from exc
 
 
 def to_utc(day: date, moment: time, tz: str) -> datetime:
@@ -77,25 +78,25 @@ def _apply(
 ) -> Roundtable:
     title = (title or "").strip()
     if not title:
-        raise RoundtableError("Give the roundtable a title.", "title")
+        raise RoundtableError(_("Give the roundtable a title."), "title")
     if mode not in MODES:
-        raise RoundtableError("Choose in person, online or hybrid.", "mode")
+        raise RoundtableError(_("Choose in person, online or hybrid."), "mode")
     if end <= start:
-        raise RoundtableError("The end time must be after the start time.", "end")
+        raise RoundtableError(_("The end time must be after the start time."), "end")
     if capacity is not None and capacity < 0:
-        raise RoundtableError("Capacity cannot be negative.", "capacity")
+        raise RoundtableError(_("Capacity cannot be negative."), "capacity")
     numbers = {int(n) for n in focus}
     if any(not 1 <= n <= OBJECTIVE_COUNT for n in numbers):
-        raise RoundtableError("Unknown GCM objective.", "focus")
+        raise RoundtableError(_("Unknown GCM objective."), "focus")
     starts_at, ends_at = to_utc(day, start, tz), to_utc(day, end, tz)
     closes_at = None
     if registration_closes is not None:
         closes_at = to_utc(registration_closes.date(), registration_closes.time(), tz)
         if closes_at > ends_at:
-            raise RoundtableError("Registration must close before the roundtable ends.", "registration_closes_on")
+            raise RoundtableError(_("Registration must close before the roundtable ends."), "registration_closes_on")
     if capacity is not None and roundtable.seats_taken > capacity:
         raise RoundtableError(
-            f"{roundtable.seats_taken} people already hold a seat: the capacity cannot be lower.", "capacity"
+            _("%(count)s people already hold a seat: the capacity cannot be lower.", count=roundtable.seats_taken), "capacity"
         )
     roundtable.title = title
     roundtable.starts_at, roundtable.ends_at = starts_at, ends_at
@@ -206,7 +207,7 @@ def register(roundtable: Roundtable, registrant: User, *, name: str = "", show_n
         raise RoundtableError(refusal)
     name = " ".join((name or "").split())
     if len(name) > 120:
-        raise RoundtableError("Keep the name under 120 characters.", "name")
+        raise RoundtableError(_("Keep the name under 120 characters."), "name")
     key = _person_key(name)
     existing = _active_registration(roundtable.id, registrant.id, key)
     if existing is not None:
@@ -298,7 +299,7 @@ def _promote_waiting(roundtable: Roundtable) -> list[Registration]:
 def cancel_registration(registration: Registration) -> list[Registration]:
     """Cancel; the first person on the waiting list moves up. Returns who moved up."""
     if registration.status == "cancelled":
-        raise RoundtableError("This registration is already cancelled.")
+        raise RoundtableError(_("This registration is already cancelled."))
     roundtable = registration.roundtable
     _lock(roundtable.id)
     db.session.refresh(registration, ["status"])
@@ -383,7 +384,7 @@ def record_attendance(roundtable: Roundtable, attended_ids, walk_ins) -> None:
 
     ``walk_ins`` is a list of (category, governance level or None, count)."""
     if roundtable.starts_at > now():
-        raise RoundtableError("Attendance can be recorded once the roundtable has started.")
+        raise RoundtableError(_("Attendance can be recorded once the roundtable has started."))
     attended_ids = {int(i) for i in attended_ids}
     rows = db.session.scalars(
         select(Registration).where(
@@ -392,16 +393,16 @@ def record_attendance(roundtable: Roundtable, attended_ids, walk_ins) -> None:
     ).all()
     known = {r.id for r in rows}
     if attended_ids - known:
-        raise RoundtableError("Only confirmed registrations can be marked as attended.", "attended")
+        raise RoundtableError(_("Only confirmed registrations can be marked as attended."), "attended")
     cleaned = []
     for category, level, count in walk_ins:
         if category not in STAKEHOLDER_CATEGORIES:
-            raise RoundtableError("Choose a stakeholder category.", "walk_ins")
+            raise RoundtableError(_("Choose a stakeholder category."), "walk_ins")
         level = level or None
         if level is not None and (category != "public_administration" or level not in GOVERNANCE_LEVELS):
-            raise RoundtableError("Only public administrations have a governance level.", "walk_ins")
+            raise RoundtableError(_("Only public administrations have a governance level."), "walk_ins")
         if not isinstance(count, int) or count <= 0 or count > 10_000:
-            raise RoundtableError("Give a number of people between 1 and 10000.", "walk_ins")
+            raise RoundtableError(_("Give a number of people between 1 and 10000."), "walk_ins")
         cleaned.append(WalkIn(stakeholder_category=category, governance_level=level, count=count))
     for registration in rows:
         registration.attended = registration.id in attended_ids
@@ -441,7 +442,7 @@ def attendance(roundtable_ids) -> Attendance:
 
 def publish_minutes(roundtable: Roundtable, minutes: str) -> Roundtable:
     if not (minutes or "").strip():
-        raise RoundtableError("Write the minutes before publishing them.", "minutes")
+        raise RoundtableError(_("Write the minutes before publishing them."), "minutes")
     roundtable.minutes_md = minutes
     roundtable.minutes_html = render_markdown(minutes)
     roundtable.minutes_published_at = now()
@@ -475,10 +476,10 @@ def capture_contribution(
     if refusal:
         raise ContributionError(refusal)
     if category not in STAKEHOLDER_CATEGORIES:
-        raise ContributionError("Choose the stakeholder category of the voice.", "category")
+        raise ContributionError(_("Choose the stakeholder category of the voice."), "category")
     level = level or None
     if level is not None and (category != "public_administration" or level not in GOVERNANCE_LEVELS):
-        raise ContributionError("Only public administrations have a governance level.", "level")
+        raise ContributionError(_("Only public administrations have a governance level."), "level")
     title, body, numbers, _keys, _challenges = clean_fields(
         roundtable.consultation, kind, title, body, objectives, (), ()
     )
@@ -559,7 +560,7 @@ def carry_forward(target: Roundtable, challenge_ids) -> int:
     consultation qualify; ones already there are skipped. Returns how many were added."""
     ids = {int(i) for i in challenge_ids}
     if not ids:
-        raise RoundtableError("Choose at least one challenge to carry forward.", "challenges")
+        raise RoundtableError(_("Choose at least one challenge to carry forward."), "challenges")
     challenges = list(
         db.session.scalars(
             select(Contribution).where(
@@ -571,7 +572,7 @@ def carry_forward(target: Roundtable, challenge_ids) -> int:
         )
     )
     if len(challenges) != len(ids):
-        raise RoundtableError("Only challenges of this consultation can be carried forward.", "challenges")
+        raise RoundtableError(_("Only challenges of this consultation can be carried forward."), "challenges")
     already = set(
         db.session.scalars(
             select(ChallengeDiscussion.contribution_id).where(ChallengeDiscussion.roundtable_id == target.id)
@@ -600,12 +601,12 @@ def discussed_at(challenge: Contribution) -> list[Roundtable]:
 
 def mark_addressed(challenge: Contribution, note: str) -> Contribution:
     if challenge.kind != "challenge":
-        raise RoundtableError("Only a challenge can be marked addressed.")
+        raise RoundtableError(_("Only a challenge can be marked addressed."))
     note = (note or "").strip()
     if not note:
-        raise RoundtableError("Say how the challenge was addressed.", "note")
+        raise RoundtableError(_("Say how the challenge was addressed."), "note")
     if len(note) > 2000:
-        raise RoundtableError("Keep the note under 2000 characters.", "note")
+        raise RoundtableError(_("Keep the note under 2000 characters."), "note")
     challenge.addressed_at = now()
     challenge.addressed_note = note
     db.session.flush()
@@ -646,11 +647,11 @@ def add_member(
     left_on: date | None = None,
 ) -> CouncilMember:
     if consultation.kind != "local_council":
-        raise RoundtableError("Only a local council has members.")
+        raise RoundtableError(_("Only a local council has members."))
     if status not in MEMBER_STATUSES:
-        raise RoundtableError("Choose member or observer.", "status")
+        raise RoundtableError(_("Choose member or observer."), "status")
     if left_on is not None and left_on < joined_on:
-        raise RoundtableError("The leaving date cannot be before the joining date.", "left_on")
+        raise RoundtableError(_("The leaving date cannot be before the joining date."), "left_on")
     current = db.session.scalar(
         select(CouncilMember).where(
             CouncilMember.consultation_id == consultation.id,
@@ -659,7 +660,7 @@ def add_member(
         )
     )
     if current is not None:
-        raise RoundtableError(f"{organisation.name} is already a member or observer.", "organisation_id")
+        raise RoundtableError(_("%(name)s is already a member or observer.", name=organisation.name), "organisation_id")
     member = CouncilMember(
         consultation_id=consultation.id,
         organisation=organisation,
@@ -674,9 +675,9 @@ def add_member(
 
 def update_member(member: CouncilMember, *, status: str, joined_on: date, left_on: date | None) -> CouncilMember:
     if status not in MEMBER_STATUSES:
-        raise RoundtableError("Choose member or observer.", "status")
+        raise RoundtableError(_("Choose member or observer."), "status")
     if left_on is not None and left_on < joined_on:
-        raise RoundtableError("The leaving date cannot be before the joining date.", "left_on")
+        raise RoundtableError(_("The leaving date cannot be before the joining date."), "left_on")
     member.status, member.joined_on, member.left_on = status, joined_on, left_on
     db.session.flush()
     return member
