@@ -8,6 +8,7 @@ from ..forms import choices, no_control_characters, strip_filter, translated
 from ..reference import GOVERNANCE_LEVELS, STAKEHOLDER_CATEGORIES
 from .models import ROLE_LABELS
 from .passwords import MIN_PASSWORD_LENGTH, password_problem
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 
@@ -30,6 +31,24 @@ CATEGORY_CHOICES = choices(translated(STAKEHOLDER_CATEGORIES))
 LEVEL_CHOICES = choices([("", _l("— not a public administration —")), *translated(GOVERNANCE_LEVELS)])
 
 
+def _new_password_fields(name: str, label, repeat_label):
+    """A password being chosen, as the form's field ``name``, and the field ``confirm`` repeating it."""
+    password = PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)s characters (and at most 200).", min=MIN_PASSWORD_LENGTH)),
+            acceptable_password,
+        ],
+        description=PASSWORD_HELP,
+    )
+    confirm = PasswordField(
+        repeat_label,
+        validators=[DataRequired(), EqualTo(name, message=_l("The two passwords differ."))],
+    )
+    return password, confirm
+
+
 class RegisterForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
@@ -42,19 +61,7 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(), Length(max=120), no_control_characters],
         description=_l("Shown to organisers only; never in public lists or downloads."),
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)s characters (and at most 200).", min=MIN_PASSWORD_LENGTH)),
-            acceptable_password,
-        ],
-        description=PASSWORD_HELP,
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
-    )
+    password, confirm = _new_password_fields("password", _l("Password"), _l("Repeat the password"))
     acts_as = RadioField(
         _l("I take part"),
         choices=choices([("individual", _l("As an individual")), ("organisation", _l("For an organisation"))]),
@@ -86,14 +93,14 @@ class RegisterForm(FlaskForm):
             return valid
         # Checks across fields (Optional() would stop a per-field check on empty input).
         if not self.organisation_name.data:
-            self.organisation_name.errors.append("Give the name of your organisation.")
+            self.organisation_name.errors.append(_("Give the name of your organisation."))
             valid = False
         is_public = self.organisation_category.data == "public_administration"
         if is_public and not self.governance_level.data:
-            self.governance_level.errors.append("A public administration needs its governance level.")
+            self.governance_level.errors.append(_("A public administration needs its governance level."))
             valid = False
         if not is_public and self.governance_level.data:
-            self.governance_level.errors.append("Only public administrations have a governance level.")
+            self.governance_level.errors.append(_("Only public administrations have a governance level."))
             valid = False
         return valid
 
@@ -105,19 +112,7 @@ class LoginForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)s characters (and at most 200).", min=MIN_PASSWORD_LENGTH)),
-            acceptable_password,
-        ],
-        description=PASSWORD_HELP,
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
-    )
+    new_password, confirm = _new_password_fields("new_password", _l("New password"), _l("Repeat the new password"))
 
 
 class UserAdminForm(FlaskForm):
@@ -142,19 +137,7 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use at least %(min)s characters (and at most 200).", min=MIN_PASSWORD_LENGTH)),
-            acceptable_password,
-        ],
-        description=PASSWORD_HELP,
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
-    )
+    new_password, confirm = _new_password_fields("new_password", _l("New password"), _l("Repeat the new password"))
 
 
 class ExportDataForm(FlaskForm):

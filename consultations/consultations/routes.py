@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -10,27 +12,14 @@ from ..contributions.services import browse
 from ..extensions import db
 from ..http import fail, page_number
 from ..organisations.services import all_organisations_choices
-from ..permissions import can_create_consultation, can_manage_consultation, can_view_consultation
+from ..permissions import can_create_consultation
 from . import services
 from .forms import ConsultationForm, ConsultationListForm, OrganiserForm, TransitionForm
+from .http import managed_or_403, visible_or_404
 from .models import STATE_LABELS, Consultation, IllegalTransition
 from flask_babel import gettext as _
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
-
-
-def _visible_or_404(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not can_view_consultation(current_user, consultation):
-        fail(404)
-    return consultation
-
-
-def _managed_or_404(consultation_id: int) -> Consultation:
-    consultation = _visible_or_404(consultation_id)
-    if not can_manage_consultation(current_user, consultation):
-        fail(403)
-    return consultation
 
 
 def _form_fields(form: ConsultationForm) -> dict:
@@ -47,6 +36,24 @@ def _form_fields(form: ConsultationForm) -> dict:
         "eligibility": form.eligibility.data,
         "invited": services.invited_organisations(form.invited.data if form.eligibility.data == "invited" else []),
     }
+
+
+def _form_page(form: ConsultationForm, consultation: Consultation | None, save, saved_message: str):
+    """Save a valid form with ``save(**fields)`` and go to the consultation, or show the form
+    again with the errors (a ConsultationError goes on the field it names)."""
+    if form.validate_on_submit():
+        try:
+            saved = save(**_form_fields(form))
+        except services.ConsultationError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "title").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(saved_message, "success")
+            return redirect(url_for("consultations.show", consultation_id=(consultation or saved).id))
+    return render_template("consultations/form.html", form=form, consultation=consultation), (
+        422 if form.errors else 200
+    )
 
 
 @bp.get("/")
@@ -68,23 +75,16 @@ def create():
     if not can_create_consultation(current_user):
         fail(403, _("Only organisers can create consultations. Ask an administrator for the organiser role."))
     form = ConsultationForm(organisation_choices=all_organisations_choices())
-    if form.validate_on_submit():
-        try:
-            consultation = services.create_consultation(current_user, **_form_fields(form))
-        except services.ConsultationError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "title").errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Consultation created as a draft. Only its organisers see it until you open it."), "success")
-            return redirect(url_for("consultations.show", consultation_id=consultation.id))
-    return render_template("consultations/form.html", form=form, consultation=None), (422 if form.errors else 200)
+    return _form_page(
+        form, None, partial(services.create_consultation, current_user),
+        _("Consultation created as a draft. Only its organisers see it until you open it."),
+    )
 
 
 @bp.route("/<int:consultation_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(consultation_id: int):
-    consultation = _managed_or_404(consultation_id)
+    consultation = managed_or_403(Consultation, consultation_id)
     form = ConsultationForm(organisation_choices=all_organisations_choices())
     if request.method == "GET":
         form.title.data = consultation.title
@@ -98,24 +98,12 @@ def edit(consultation_id: int):
         form.focus.data = consultation.focus_numbers
         form.eligibility.data = consultation.eligibility
         form.invited.data = [o.id for o in consultation.invited_organisations]
-    if form.validate_on_submit():
-        try:
-            services.update_consultation(consultation, **_form_fields(form))
-        except services.ConsultationError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "title").errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("consultations.show", consultation_id=consultation.id))
-    return render_template("consultations/form.html", form=form, consultation=consultation), (
-        422 if form.errors else 200
-    )
+    return _form_page(form, consultation, partial(services.update_consultation, consultation), _("Changes saved."))
 
 
 @bp.get("/<int:consultation_id>")
 def show(consultation_id: int):
-    consultation = _visible_or_404(consultation_id)
+    consultation = visible_or_404(Consultation, consultation_id)
     filters = ContributionFilterForm(request.args)
     values = filters.values()
     pagination = db.paginate(
@@ -143,7 +131,7 @@ def show(consultation_id: int):
 @bp.post("/<int:consultation_id>/state/<target>")
 @login_required
 def transition(consultation_id: int, target: str):
-    consultation = _managed_or_404(consultation_id)
+    consultation = managed_or_403(Consultation, consultation_id)
     form = TransitionForm()
     if not form.validate_on_submit():
         fail(400)
@@ -162,7 +150,7 @@ def transition(consultation_id: int, target: str):
 @bp.route("/<int:consultation_id>/organisers", methods=["GET", "POST"])
 @login_required
 def organisers(consultation_id: int):
-    consultation = _managed_or_404(consultation_id)
+    consultation = managed_or_403(Consultation, consultation_id)
     form = OrganiserForm()
     if form.validate_on_submit():
         try:
@@ -185,7 +173,7 @@ def organisers(consultation_id: int):
 @bp.post("/<int:consultation_id>/organisers/<int:user_id>/remove")
 @login_required
 def remove_organiser(consultation_id: int, user_id: int):
-    consultation = _managed_or_404(consultation_id)
+    consultation = managed_or_403(Consultation, consultation_id)
     if not TransitionForm().validate_on_submit():
         fail(400)
     user = db.get_or_404(User, user_id)

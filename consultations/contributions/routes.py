@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import permissions
+from ..consultations.http import visible_or_404
 from ..consultations.models import Consultation
 from ..extensions import db
 from ..http import fail
@@ -19,31 +19,33 @@ bp = Blueprint("contributions", __name__)
 
 
 def _visible_contribution_or_404(contribution_id: int) -> Contribution:
-    contribution = db.session.scalar(
-        select(Contribution)
-        .where(Contribution.id == contribution_id)
-        .options(
-            selectinload(Contribution.objectives),
-            selectinload(Contribution.principles),
-            selectinload(Contribution.answers),
-            selectinload(Contribution.answered_by),
-        )
+    return visible_or_404(
+        Contribution,
+        contribution_id,
+        selectinload(Contribution.objectives),
+        selectinload(Contribution.principles),
+        selectinload(Contribution.answers),
+        selectinload(Contribution.answered_by),
     )
-    if contribution is None or not permissions.can_view_contribution(current_user, contribution):
-        fail(404)
-    return contribution
 
 
-def _fields(form: ContributionForm) -> dict:
+def _content_fields(form) -> dict:
+    """What every contribution form says, with or without an account."""
     return {
         "kind": form.kind.data,
         "title": form.title.data,
         "body": form.body.data or "",
         "objectives": form.objectives.data or [],
         "principles": form.principles.data or [],
+        "language": form.language.data,
+    }
+
+
+def _fields(form: ContributionForm) -> dict:
+    return {
+        **_content_fields(form),
         "answers": (form.answers.data or []) if form.kind.data == "proposal" else [],
         "name_organisation": form.name_organisation.data,
-        "language": form.language.data,
     }
 
 
@@ -57,12 +59,20 @@ def _on_behalf_fields(form: ContributionForm) -> dict:
     }
 
 
+def _to_contribution(contribution: Contribution):
+    return redirect(url_for("contributions.show", contribution_id=contribution.id))
+
+
+def _form_page(form: ContributionForm, consultation: Consultation, contribution: Contribution | None = None):
+    return render_template(
+        "contributions/form.html", form=form, consultation=consultation, contribution=contribution
+    ), (422 if form.errors else 200)
+
+
 @bp.route("/consultations/<int:consultation_id>/contribute", methods=["GET", "POST"])
 @login_required
 def create(consultation_id: int):
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not permissions.can_view_consultation(current_user, consultation):
-        fail(404)
+    consultation = visible_or_404(Consultation, consultation_id)
     refusal = permissions.contribution_refusal(current_user, consultation)
     if refusal:
         fail(403, refusal)
@@ -85,7 +95,7 @@ def create(consultation_id: int):
         except services.DuplicateSubmission as duplicate:
             db.session.rollback()
             flash(_("We had already received this contribution."), "info")
-            return redirect(url_for("contributions.show", contribution_id=duplicate.contribution.id))
+            return _to_contribution(duplicate.contribution)
         except services.ContributionError as exc:
             db.session.rollback()
             getattr(form, exc.field or "title").errors.append(str(exc))
@@ -95,10 +105,8 @@ def create(consultation_id: int):
                 flash(_("Thank you: your contribution will be published once an organiser approves it."), "success")
             else:
                 flash(_("Thank you: your contribution is published."), "success")
-            return redirect(url_for("contributions.show", contribution_id=contribution.id))
-    return render_template(
-        "contributions/form.html", form=form, consultation=consultation, contribution=None
-    ), (422 if form.errors else 200)
+            return _to_contribution(contribution)
+    return _form_page(form, consultation)
 
 
 @bp.get("/contributions/<int:contribution_id>")
@@ -144,10 +152,8 @@ def edit(contribution_id: int):
         else:
             db.session.commit()
             flash(_("Your changes are saved."), "success")
-            return redirect(url_for("contributions.show", contribution_id=contribution.id))
-    return render_template(
-        "contributions/form.html", form=form, consultation=consultation, contribution=contribution
-    ), (422 if form.errors else 200)
+            return _to_contribution(contribution)
+    return _form_page(form, consultation, contribution)
 
 
 @bp.post("/contributions/<int:contribution_id>/withdraw")
@@ -168,17 +174,6 @@ def withdraw(contribution_id: int):
 
 # -- without an account -------------------------------------------------------------
 
-def _anonymous_fields(form) -> dict:
-    return {
-        "kind": form.kind.data,
-        "title": form.title.data,
-        "body": form.body.data or "",
-        "objectives": form.objectives.data or [],
-        "principles": form.principles.data or [],
-        "language": form.language.data,
-    }
-
-
 @bp.route("/c/<token>", methods=["GET", "POST"])
 def anonymous(token: str):
     """Contribute without an account through the consultation's link. Nothing that
@@ -194,7 +189,7 @@ def anonymous(token: str):
     if form.validate_on_submit():
         try:
             contribution, code = services.submit_anonymous(
-                consultation, category=form.category.data, level=form.level.data or None, **_anonymous_fields(form),
+                consultation, category=form.category.data, level=form.level.data or None, **_content_fields(form),
                 submission_key=form.submission_key.data,
             )
         except services.DuplicateSubmission:
@@ -233,7 +228,7 @@ def anonymous_edit(contribution_id: int):
             if form.action.data == "withdraw":
                 services.withdraw_anonymous(contribution, form.code.data)
             else:
-                services.update_anonymous(contribution, form.code.data, **_anonymous_fields(form))
+                services.update_anonymous(contribution, form.code.data, **_content_fields(form))
         except services.ContributionError as exc:
             db.session.rollback()
             getattr(form, exc.field or "code").errors = [str(exc)]
@@ -243,7 +238,7 @@ def anonymous_edit(contribution_id: int):
                 flash(_("Your contribution is withdrawn."), "success")
                 return redirect(url_for("consultations.show", consultation_id=contribution.consultation_id))
             flash(_("Your changes are saved."), "success")
-            return redirect(url_for("contributions.show", contribution_id=contribution.id))
+            return _to_contribution(contribution)
     return render_template("contributions/anonymous_edit.html", form=form, contribution=contribution), (
         422 if form.errors else 200
     )

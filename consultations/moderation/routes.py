@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import permissions
+from ..consultations.http import managed_or_403, visible_or_404
 from ..consultations.models import Consultation
 from ..contributions import services as contribution_services
 from ..contributions.models import Contribution
@@ -17,27 +18,10 @@ from flask_babel import gettext as _
 bp = Blueprint("moderation", __name__)
 
 
-def _visible(contribution_id: int) -> Contribution:
-    contribution = db.get_or_404(Contribution, contribution_id)
-    if not permissions.can_view_contribution(current_user, contribution):
-        fail(404)
-    return contribution
-
-
-def _moderated(contribution_id: int) -> Contribution:
-    contribution = _visible(contribution_id)
-    if not permissions.can_moderate(current_user, contribution.consultation):
-        fail(403)
-    return contribution
-
-
-def _managed_consultation(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not permissions.can_view_consultation(current_user, consultation):
-        fail(404)
-    if not permissions.can_moderate(current_user, consultation):
-        fail(403)
-    return consultation
+def _moderated(model, object_id: int):
+    """The contribution or consultation to moderate: 404 if the current user may not see it,
+    403 if they may not moderate it."""
+    return managed_or_403(model, object_id, may=permissions.can_moderate)
 
 
 def _back(contribution: Contribution):
@@ -46,7 +30,7 @@ def _back(contribution: Contribution):
 
 @bp.route("/contributions/<int:contribution_id>/flag", methods=["GET", "POST"])
 def flag(contribution_id: int):
-    contribution = _visible(contribution_id)
+    contribution = visible_or_404(Contribution, contribution_id)
     form = FlagForm()
     if form.validate_on_submit():
         try:
@@ -64,7 +48,7 @@ def flag(contribution_id: int):
 @bp.get("/consultations/<int:consultation_id>/moderation")
 @login_required
 def queue(consultation_id: int):
-    consultation = _managed_consultation(consultation_id)
+    consultation = _moderated(Consultation, consultation_id)
     pagination = db.paginate(
         services.queue(consultation), page=page_number(request.args.get("page")), per_page=20, error_out=False
     )
@@ -78,7 +62,7 @@ def queue(consultation_id: int):
 @bp.post("/contributions/<int:contribution_id>/hide")
 @login_required
 def hide(contribution_id: int):
-    contribution = _moderated(contribution_id)
+    contribution = _moderated(Contribution, contribution_id)
     form = HideForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -97,7 +81,7 @@ def hide(contribution_id: int):
 
 
 def _simple(contribution_id: int, action, message: str):
-    contribution = _moderated(contribution_id)
+    contribution = _moderated(Contribution, contribution_id)
     if not ActionForm().validate_on_submit():
         fail(400)
     try:
@@ -132,12 +116,12 @@ def dismiss(contribution_id: int):
 @bp.post("/consultations/<int:consultation_id>/premoderation/<any(on, off):state>")
 @login_required
 def premoderation(consultation_id: int, state: str):
-    consultation = _managed_consultation(consultation_id)
+    consultation = _moderated(Consultation, consultation_id)
     if not ActionForm().validate_on_submit():
         fail(400)
     services.set_premoderation(consultation, state == "on", current_user)
     db.session.commit()
-    flash(_("New contributions now wait for approval.") if state == "on" else "New contributions are published at once.",
+    flash(_("New contributions now wait for approval.") if state == "on" else _("New contributions are published at once."),
           "success")
     return redirect(url_for("moderation.queue", consultation_id=consultation.id))
 
@@ -145,7 +129,7 @@ def premoderation(consultation_id: int, state: str):
 @bp.post("/consultations/<int:consultation_id>/anonymous-link/<any(open, revoke):action>")
 @login_required
 def anonymous_link(consultation_id: int, action: str):
-    consultation = _managed_consultation(consultation_id)
+    consultation = _moderated(Consultation, consultation_id)
     if not ActionForm().validate_on_submit():
         fail(400)
     if action == "open":

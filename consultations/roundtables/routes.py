@@ -7,10 +7,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions
+from ..consultations.http import managed_or_403, visible_or_404
 from ..consultations.models import Consultation
 from ..contributions.models import Contribution
 from ..contributions.services import ContributionError
 from ..extensions import db
+from ..reference import category_label
 from ..forms import choices
 from ..http import fail, page_number
 from ..organisations.services import all_organisations_choices
@@ -32,39 +34,22 @@ from flask_babel import gettext as _, ngettext
 bp = Blueprint("roundtables", __name__)
 
 
-# -- loading with permission checks ----------------------------------------------
-
-def _consultation_visible(consultation_id: int) -> Consultation:
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not permissions.can_view_consultation(current_user, consultation):
-        fail(404)
-    return consultation
-
-
-def _consultation_managed(consultation_id: int) -> Consultation:
-    consultation = _consultation_visible(consultation_id)
-    if not permissions.can_manage_consultation(current_user, consultation):
-        fail(403)
-    return consultation
-
-
-def _roundtable_visible(roundtable_id: int) -> Roundtable:
-    roundtable = db.get_or_404(Roundtable, roundtable_id)
-    if not permissions.can_view_consultation(current_user, roundtable.consultation):
-        fail(404)
-    return roundtable
-
-
-def _roundtable_managed(roundtable_id: int) -> Roundtable:
-    roundtable = _roundtable_visible(roundtable_id)
-    if not permissions.can_manage_consultation(current_user, roundtable.consultation):
-        fail(403)
-    return roundtable
-
+# -- shared by the views ----------------------------------------------------------
 
 def _checked_action() -> None:
     if not ActionForm().validate_on_submit():
         fail(400)
+
+
+def _to_roundtable(roundtable: Roundtable):
+    return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
+
+
+def _refused(roundtable: Roundtable, *errors: str):
+    """Back to the roundtable's page with ``errors`` flashed, as 303 (see the page again)."""
+    for error in errors:
+        flash(error, "error")
+    return _to_roundtable(roundtable), 303
 
 
 # -- roundtables ------------------------------------------------------------------
@@ -102,7 +87,8 @@ def _save_roundtable(form: RoundtableForm, consultation: Consultation, roundtabl
     clashes = services.overlapping(consultation, fields["place"], starts, ends, exclude_id=roundtable.id if roundtable else None)
     if clashes and not form.confirm_overlap.data:
         names = ", ".join(f"“{c.title}”" for c in clashes)
-        form.place.errors = [f"{names} uses this room at an overlapping time. Tick the box below to save anyway."]
+        form.place.errors = [_("%(names)s uses this room at an overlapping time. Tick the box below to save anyway.", names=names)]
+        form.overlap_found = True  # the template then shows the "save anyway" box
         return None
     try:
         if roundtable is None:
@@ -119,7 +105,7 @@ def _save_roundtable(form: RoundtableForm, consultation: Consultation, roundtabl
 @bp.route("/consultations/<int:consultation_id>/roundtables/new", methods=["GET", "POST"])
 @login_required
 def create(consultation_id: int):
-    consultation = _consultation_managed(consultation_id)
+    consultation = managed_or_403(Consultation, consultation_id)
     form = RoundtableForm()
     if request.method == "GET":
         form.focus.data = consultation.focus_numbers
@@ -128,17 +114,17 @@ def create(consultation_id: int):
         if roundtable is not None:
             db.session.commit()
             flash(_("Roundtable added."), "success")
-            return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
+            return _to_roundtable(roundtable)
     return render_template(
         "roundtables/form.html", form=form, consultation=consultation, roundtable=None,
-        overlap=bool(form.place.errors and "overlapping" in form.place.errors[0]),
+        overlap=getattr(form, "overlap_found", False),
     ), (422 if form.errors else 200)
 
 
 @bp.route("/roundtables/<int:roundtable_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(roundtable_id: int):
-    roundtable = _roundtable_managed(roundtable_id)
+    roundtable = managed_or_403(Roundtable, roundtable_id)
     form = RoundtableForm()
     if request.method == "GET":
         start, end = roundtable.local_start, roundtable.local_end
@@ -158,16 +144,16 @@ def edit(roundtable_id: int):
         if _save_roundtable(form, roundtable.consultation, roundtable) is not None:
             db.session.commit()
             flash(_("Roundtable saved."), "success")
-            return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
+            return _to_roundtable(roundtable)
     return render_template(
         "roundtables/form.html", form=form, consultation=roundtable.consultation, roundtable=roundtable,
-        overlap=bool(form.place.errors and "overlapping" in form.place.errors[0]),
+        overlap=getattr(form, "overlap_found", False),
     ), (422 if form.errors else 200)
 
 
 @bp.get("/roundtables/<int:roundtable_id>")
 def show(roundtable_id: int):
-    roundtable = _roundtable_visible(roundtable_id)
+    roundtable = visible_or_404(Roundtable, roundtable_id)
     consultation = roundtable.consultation
     manager = permissions.can_manage_consultation(current_user, consultation)
     mine = []
@@ -198,37 +184,32 @@ def show(roundtable_id: int):
 @bp.post("/roundtables/<int:roundtable_id>/register")
 @login_required
 def register(roundtable_id: int):
-    roundtable = _roundtable_visible(roundtable_id)
+    roundtable = visible_or_404(Roundtable, roundtable_id)
     form = RegistrationForm()
-    if form.validate_on_submit():
-        try:
-            registration = services.register(
-                roundtable, current_user, name=form.name.data or "", show_name=form.show_name.data
-            )
-        except services.RoundtableError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return redirect(url_for("roundtables.show", roundtable_id=roundtable.id)), 303
-        db.session.commit()
-        who = registration.name or _("You")
-        if registration.status == "confirmed":
-            flash(_("%(who)s: registered. You can download the calendar file below.", who=who), "success")
-        else:
-            flash(_("%(who)s: the roundtable is full, so this registration is on the waiting list. "
-                    "It moves up automatically when a seat frees up.", who=who), "info")
-        return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
-    for errors in form.errors.values():
-        for error in errors:
-            flash(error, "error")
-    return redirect(url_for("roundtables.show", roundtable_id=roundtable.id)), 303
+    if not form.validate_on_submit():
+        return _refused(roundtable, *(error for errors in form.errors.values() for error in errors))
+    try:
+        registration = services.register(
+            roundtable, current_user, name=form.name.data or "", show_name=form.show_name.data
+        )
+    except services.RoundtableError as exc:
+        db.session.rollback()
+        return _refused(roundtable, str(exc))
+    db.session.commit()
+    who = registration.name or _("You")
+    if registration.status == "confirmed":
+        flash(_("%(who)s: registered. You can download the calendar file below.", who=who), "success")
+    else:
+        flash(_("%(who)s: the roundtable is full, so this registration is on the waiting list. "
+                "It moves up automatically when a seat frees up.", who=who), "info")
+    return _to_roundtable(roundtable)
 
 
 @bp.post("/registrations/<int:registration_id>/cancel")
 @login_required
 def cancel(registration_id: int):
     registration = db.get_or_404(Registration, registration_id)
-    if not permissions.can_view_consultation(current_user, registration.roundtable.consultation):
-        fail(404)
+    roundtable = visible_or_404(Roundtable, registration.roundtable_id)
     if not permissions.can_cancel_registration(current_user, registration):
         fail(403)
     _checked_action()
@@ -239,14 +220,14 @@ def cancel(registration_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(_("Registration cancelled.") + (" The first person on the waiting list now has the seat." if promoted else ""), "success")
-    return redirect(url_for("roundtables.show", roundtable_id=registration.roundtable_id))
+        flash(_("Registration cancelled.") + (" " + _("The first person on the waiting list now has the seat.") if promoted else ""), "success")
+    return _to_roundtable(roundtable)
 
 
 @bp.get("/roundtables/<int:roundtable_id>/registrations")
 @login_required
 def registrations(roundtable_id: int):
-    roundtable = _roundtable_managed(roundtable_id)
+    roundtable = managed_or_403(Roundtable, roundtable_id)
     pagination = db.paginate(
         services.registrations_of(roundtable), page=page_number(request.args.get("page")), per_page=50, error_out=False
     )
@@ -257,7 +238,7 @@ def registrations(roundtable_id: int):
 @bp.get("/roundtables/<int:roundtable_id>/calendar.ics")
 @login_required
 def roundtable_ics(roundtable_id: int):
-    roundtable = _roundtable_visible(roundtable_id)
+    roundtable = visible_or_404(Roundtable, roundtable_id)
     if not (permissions.can_manage_consultation(current_user, roundtable.consultation)
             or services.has_active_registration(current_user, roundtable)):
         fail(403, _("The calendar file is for people registered for this roundtable."))
@@ -269,7 +250,7 @@ def roundtable_ics(roundtable_id: int):
 @bp.get("/consultations/<int:consultation_id>/roundtables.ics")
 @login_required
 def consultation_ics(consultation_id: int):
-    consultation = _consultation_managed(consultation_id)
+    consultation = managed_or_403(Consultation, consultation_id)
     upcoming, past = services.roundtables_of(consultation)
     items = [(r, url_for("roundtables.show", roundtable_id=r.id, _external=True)) for r in [*reversed(past), *upcoming]]
     body = ics.consultation_calendar(consultation.title, items)
@@ -282,15 +263,15 @@ def consultation_ics(consultation_id: int):
 @bp.route("/roundtables/<int:roundtable_id>/attendance", methods=["GET", "POST"])
 @login_required
 def attendance(roundtable_id: int):
-    roundtable = _roundtable_managed(roundtable_id)
+    roundtable = managed_or_403(Roundtable, roundtable_id)
     confirmed = list(db.session.scalars(
         select(Registration).where(Registration.roundtable_id == roundtable.id, Registration.status == "confirmed")
         .order_by(Registration.created_at, Registration.id)
     ))
     form = AttendanceForm()
     form.attended.choices = choices(
-        (r.id, f"{r.name or (r.registered_by.display_name if r.registered_by else 'Registered person')} — "
-               f"{r.stakeholder_category.replace('_', ' ')}") for r in confirmed
+        (r.id, f"{r.name or (r.registered_by.display_name if r.registered_by else _('Registered person'))} — "
+               f"{category_label(r.stakeholder_category)}") for r in confirmed
     )
     if request.method == "GET":
         form.attended.data = [r.id for r in confirmed if r.attended]
@@ -320,7 +301,7 @@ def attendance(roundtable_id: int):
             else:
                 db.session.commit()
                 flash(_("Attendance saved."), "success")
-                return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
+                return _to_roundtable(roundtable)
     has_errors = bool(form.errors) or any(e.form.errors for e in form.walk_ins.entries)
     return render_template("roundtables/attendance.html", roundtable=roundtable, form=form,
                            started=roundtable.starts_at <= services.now()), (422 if has_errors and request.method == "POST" else 200)
@@ -329,7 +310,7 @@ def attendance(roundtable_id: int):
 @bp.route("/roundtables/<int:roundtable_id>/minutes", methods=["GET", "POST"])
 @login_required
 def minutes(roundtable_id: int):
-    roundtable = _roundtable_managed(roundtable_id)
+    roundtable = managed_or_403(Roundtable, roundtable_id)
     form = MinutesForm()
     if request.method == "GET":
         form.minutes.data = roundtable.minutes_md
@@ -342,7 +323,7 @@ def minutes(roundtable_id: int):
         else:
             db.session.commit()
             flash(_("Minutes published."), "success")
-            return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
+            return _to_roundtable(roundtable)
     return render_template("roundtables/minutes.html", roundtable=roundtable, form=form), (422 if form.errors else 200)
 
 
@@ -351,7 +332,7 @@ def minutes(roundtable_id: int):
 @bp.route("/roundtables/<int:roundtable_id>/capture", methods=["GET", "POST"])
 @login_required
 def capture(roundtable_id: int):
-    roundtable = _roundtable_visible(roundtable_id)
+    roundtable = visible_or_404(Roundtable, roundtable_id)
     refusal = services.capture_refusal(current_user, roundtable)
     if refusal:
         fail(403, refusal)
@@ -383,7 +364,7 @@ def capture(roundtable_id: int):
         db.session.commit()
         if not kept:
             flash(ngettext("%(num)s contribution saved for this roundtable.", "%(num)s contributions saved for this roundtable.", saved), "success")
-            return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
+            return _to_roundtable(roundtable)
         flash(_("%(saved)s saved.", saved=saved) + " " + ngettext(
             "%(num)s row needs correcting: it is below with what you typed.",
             "%(num)s rows need correcting: they are below with what you typed.", len(kept)), "error")
@@ -402,7 +383,7 @@ def capture(roundtable_id: int):
 @bp.route("/roundtables/<int:roundtable_id>/carry-forward", methods=["GET", "POST"])
 @login_required
 def carry_forward(roundtable_id: int):
-    roundtable = _roundtable_managed(roundtable_id)
+    roundtable = managed_or_403(Roundtable, roundtable_id)
     previous = services.previous_roundtable(roundtable)
     candidates = services.open_challenges_of(previous) if previous else []
     form = CarryForwardForm()
@@ -418,7 +399,7 @@ def carry_forward(roundtable_id: int):
         else:
             db.session.commit()
             flash(ngettext("%(num)s challenge carried forward to this roundtable's agenda.", "%(num)s challenges carried forward to this roundtable's agenda.", added), "success")
-            return redirect(url_for("roundtables.show", roundtable_id=roundtable.id))
+            return _to_roundtable(roundtable)
     return render_template("roundtables/carry_forward.html", roundtable=roundtable, previous=previous,
                            form=form), (422 if form.errors else 200)
 
@@ -426,11 +407,7 @@ def carry_forward(roundtable_id: int):
 @bp.route("/challenges/<int:contribution_id>/addressed", methods=["GET", "POST"])
 @login_required
 def addressed(contribution_id: int):
-    challenge = db.get_or_404(Contribution, contribution_id)
-    if not permissions.can_view_contribution(current_user, challenge):
-        fail(404)
-    if not permissions.can_manage_consultation(current_user, challenge.consultation):
-        fail(403)
+    challenge = managed_or_403(Contribution, contribution_id)
     if challenge.kind != "challenge":
         fail(404)
     form = AddressedForm()
@@ -448,7 +425,7 @@ def addressed(contribution_id: int):
 
 @bp.get("/consultations/<int:consultation_id>/members")
 def members(consultation_id: int):
-    consultation = _consultation_visible(consultation_id)
+    consultation = visible_or_404(Consultation, consultation_id)
     if consultation.kind != "local_council":
         fail(404)
     pagination = db.paginate(services.members_of(consultation), page=page_number(request.args.get("page")),
@@ -467,7 +444,7 @@ def _member_form() -> MemberForm:
 @bp.route("/consultations/<int:consultation_id>/members/new", methods=["GET", "POST"])
 @login_required
 def add_member(consultation_id: int):
-    consultation = _consultation_managed(consultation_id)
+    consultation = managed_or_403(Consultation, consultation_id)
     if consultation.kind != "local_council":
         fail(404)
     form = _member_form()
@@ -492,7 +469,7 @@ def add_member(consultation_id: int):
 @login_required
 def edit_member(member_id: int):
     member = db.get_or_404(CouncilMember, member_id)
-    consultation = _consultation_managed(member.consultation_id)
+    consultation = managed_or_403(Consultation, member.consultation_id)
     form = _member_form()
     form.organisation_id.choices = choices([(member.organisation_id, member.organisation.name)])
     if request.method == "GET":
