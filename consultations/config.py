@@ -60,6 +60,8 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("MESA_SESSION_SECONDS", 8 * 3600)),
+        # However active, a session ends this long after the log-in (absolute lifetime).
+        "MESA_SESSION_MAX_SECONDS": int(os.environ.get("MESA_SESSION_MAX_SECONDS", 24 * 3600)),
         "WTF_CSRF_TIME_LIMIT": int(os.environ.get("MESA_CSRF_SECONDS", 8 * 3600)),
         "MESA_PAGE_SIZE": int(os.environ.get("MESA_PAGE_SIZE", 20)),
         # Refuse to serve against a database whose schema is not at the latest migration.

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urlencode
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -51,6 +52,11 @@ def load_user(session_id: str):
 
     user_id, _, token = (session_id or "").partition(":")
     if not user_id.isdigit() or not token:
+        return None
+    # The cookie is renewed at every request (an idle timeout); a session also ends
+    # MESA_SESSION_MAX_SECONDS after the log-in, however active.
+    login_at = session.get("login_at")
+    if not isinstance(login_at, int) or time.time() - login_at > current_app.config["MESA_SESSION_MAX_SECONDS"]:
         return None
     user = db.session.scalar(select(User).where(User.id == int(user_id)))
     if user is None or user.session_token != token:

@@ -284,6 +284,28 @@ def test_session_expires_after_its_lifetime(app, make_user, monkeypatch):
     assert "Log out" not in client.get("/").get_data(as_text=True)
 
 
+def test_a_session_ends_a_day_after_login_however_active(app, make_user, monkeypatch):
+    import time as time_module
+
+    assert app.config["MESA_SESSION_MAX_SECONDS"] == 24 * 3600
+    user = make_user()
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    start = time_module.time()
+    # Active every seven hours (within the idle lifetime of 8 hours) for a whole day.
+    for hours in (7, 14, 21, 23.9):
+        monkeypatch.setattr(time_module, "time", lambda hours=hours: start + hours * 3600)
+        assert "Log out" in client.get("/").get_data(as_text=True)
+    monkeypatch.setattr(time_module, "time", lambda: start + 24 * 3600 + 60)
+    assert "Log out" not in client.get("/").get_data(as_text=True)
+    # A session cookie without a log-in time (forged, or from before this rule) is refused.
+    monkeypatch.undo()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    with client.session_transaction() as sess:
+        del sess["login_at"]
+    assert "Log out" not in client.get("/").get_data(as_text=True)
+
+
 def test_session_changes_at_login(app, make_user):
     user = make_user()
     client = app.test_client()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
@@ -68,6 +69,7 @@ def _start_session(user: User) -> None:
     # A fresh session at login: nothing from before it carries over.
     session.clear()
     session.permanent = True
+    session["login_at"] = int(time.time())  # for the absolute lifetime (web.load_user)
     login_user(user)
 
 
