@@ -78,3 +78,40 @@ GUIDING_PRINCIPLES = (
     # NOTE: not official UN wording
     N_("Whole-of-society approach"),
 )
+
+# The review questionnaire (data/review_template.json): questions 1-5 and the recommended
+# actions a-k of question 2, shown in the summaries. Regenerate it if that file changes.
+REVIEW_QUESTIONS = (
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Has your government developed a GCM national implementation plan or integrated the GCM and its guiding principles into existing frameworks, plans and policies? If so, please elaborate on the process."),  # question 1
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("How has or will your government integrate the recommended actions to accelerate the implementation of the GCM as set out in the IMRF Progress Declaration into their relevant national policies and plans, and reflected in their engagements in relevant international fora?"),  # question 2
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Measures taken to promote the recognition of migrants as an integral part of society"),  # question 2 (a)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Elimination of all forms of discrimination"),  # question 2 (b)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Respect, protection and guarantee of human rights, including minors, victims of gender-based violence, victims of trafficking and vulnerable groups"),  # question 2 (c)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Transparency and truthful, objective and reliable information"),  # question 2 (d)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Elimination of adverse and structural factors that prevent people from creating and maintaining sustainable livelihoods and fulfilling their personal aspirations and tackling the root causes of migration"),  # question 2 (e)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Improvement and diversification of the pathways available for safe, orderly and regular migration"),  # question 2 (f)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Cooperation for a return in dignity and safety"),  # question 2 (g)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Facilitation of mutual recognition of migrants' formally and informally acquired skills and competences"),  # question 2 (h)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Providing migrants with access to basic services"),  # question 2 (i)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Fight against irregular migration, mafias and smugglers, who endanger the lives of migrants"),  # question 2 (j)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Improvement of search and rescue activities"),  # question 2 (k)
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("List some examples of promising practices and lessons learned that relate to inter- and cross-regional collaboration"),  # question 3
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("What are the main gaps and challenges to existing inter- and cross-regional collaboration on the implementation of the GCM?"),  # question 4
+    # NOTE: not official UN wording (questionnaire of the UNECE regional review of the GCM)
+    N_("Outline areas (GCM objectives and/or guiding principles) where the region would benefit from strengthened cooperation in terms of finance, capacity-building, policy advice, data gathering and analysis, technology, multi-stakeholder partnerships, etc."),  # question 5
+)

@@ -410,6 +410,57 @@ def test_national_compilation_compares_consultations(app, client, make_user, mak
     assert f"download.csv?c={civil.id}&amp;c={admins.id}" in html
 
 
+def test_national_compilation_keeps_each_consultations_published_pins(
+    app, make_user, make_consultation, make_contribution, voices
+):
+    organiser = make_user(role="organiser")
+    civil = make_consultation(title="Civil-society day", organiser=organiser)
+    region = make_consultation(title="Regional platform", organiser=organiser)
+    ngo = voices("ngo")
+    rescue = make_contribution(civil, author=ngo, kind="good_practice", title="Rescue at sea", objectives=(8,))
+    boats = make_contribution(civil, author=ngo, kind="challenge", title="Unsafe boats", objectives=(8,))
+    make_contribution(region, author=ngo, kind="challenge", title="Regional boats", objectives=(8,))
+    services.set_pin(civil, "2k", rescue.id, "pin", seen_revision=services.summary_for(civil).revision)
+    services.set_pin(civil, "2k", boats.id, "drop", seen_revision=services.summary_for(civil).revision)
+    db.session.commit()
+    # A pin of the draft only is not in the compilation: it reads published versions.
+    assert {s["key"]: s for s in services.compile_national([civil, region]).meta["sections"]}["2k"]["pinned"] == []
+    services.publish(civil, organiser, seen_revision=services.summary_for(civil).revision)
+    db.session.commit()
+
+    sections = {s["key"]: s for s in services.compile_national([civil, region]).meta["sections"]}
+    assert [c["title"] for c in sections["2k"]["pinned"]] == ["Rescue at sea"]
+    assert sections["2k"]["pinned"][0]["consultation"] == "Civil-society day"
+    assert sections["2k"]["dropped"] == [boats.id]
+    # The region's contribution is still proposed (objective 8), the dropped one is not.
+    assert sections["2k"]["proposed_count"] == 2
+
+
+def test_summaries_count_contributions_by_language(app, make_consultation, make_contribution, voices):
+    consultation = make_consultation(language="es", accepted_languages=["es", "ar", "en"])
+    ngo = voices("ngo")
+    for _ in range(4):
+        make_contribution(consultation, author=ngo, language="es")
+    for _ in range(3):
+        make_contribution(consultation, author=ngo, language="ar", title="مقترح")
+    make_contribution(consultation, author=ngo, language="en")
+    withdrawn = make_contribution(consultation, author=ngo, language="en")
+    withdrawn.status = "withdrawn"
+    db.session.commit()
+    meta = _meta(consultation, threshold=3)
+    rows = {r["language"]: r for r in meta["by_language"]}
+    assert rows["es"]["count"] == 4 and rows["es"]["label"] == "Spanish"
+    # One English contribution (the withdrawn one does not count) is below the threshold,
+    # and the next smallest count is hidden with it.
+    assert rows["en"]["count"] is None and rows["ar"]["count"] is None
+    assert [r["language"] for r in meta["by_language"]] == ["es", "ar", "en"]
+    assert _meta(consultation, threshold=1)["by_language"] == [
+        {"language": "es", "label": "Spanish", "count": 4},
+        {"language": "ar", "label": "Arabic", "count": 3},
+        {"language": "en", "label": "English", "count": 1},
+    ]
+
+
 def test_national_selection_is_refused_when_not_allowed(app, make_user, make_consultation):
     organiser, other, reviewer = make_user(role="organiser"), make_user(role="organiser"), make_user(role="reviewer")
     mine = make_consultation(organiser=organiser, state="open")
@@ -458,9 +509,13 @@ def test_small_counts_are_suppressed_and_no_personal_data_leaks(
     assert meta["suppression"]["threshold"] == 3 and meta["suppression"]["applied"] is True
     shares = {s["category"]: s for s in meta["representation"]["contributions"]["shares"]}
     assert shares["migrant_association"]["count"] is None and shares["migrant_association"]["percent"] is None
-    assert shares["ngo"]["count"] == 4
+    # 1 + 4 = 5 contributions are published: the 4 would give the 1 away, so it is hidden too.
+    assert meta["representation"]["contributions"]["total"] == 5
+    assert shares["ngo"]["count"] is None and shares["ngo"]["percent"] is None
+    assert meta["suppression"]["complementary"] is True
     assert meta["by_objective"][2]["categories"]["migrant_association"] is None
-    assert "fewer than 3 of contributions" in meta["representation"]["warnings"][0]["message"]
+    assert meta["by_objective"][2]["categories"]["ngo"] is None
+    assert "fewer than 3 contributions" in meta["representation"]["warnings"][0]["message"]
 
     login(client, organiser)
     outputs = [client.get(f"/consultations/{consultation.id}/summary").get_data(as_text=True)]
@@ -476,6 +531,39 @@ def test_small_counts_are_suppressed_and_no_personal_data_leaks(
             assert secret not in text
     assert "Asociación Named" in outputs[2]  # it agreed to be named
     assert "<3" in outputs[3]  # the Markdown table
+
+
+def test_complementary_suppression_protects_a_lone_hidden_count():
+    assert services.protect({"a": 10, "b": 2, "c": 5, "d": 0}, 3) == ({"a": 10, "b": None, "c": None, "d": 0}, True)
+    # Two hidden counts already protect each other; nothing more is hidden.
+    assert services.protect({"a": 10, "b": 2, "c": 1}, 3) == ({"a": 10, "b": None, "c": None}, False)
+    # A lone hidden count that is the whole total: the total is hidden as well, nothing to add.
+    assert services.protect({"a": 2, "b": 0}, 3) == ({"a": None, "b": 0}, False)
+    assert services.protect({"a": 4, "b": 7}, 3) == ({"a": 4, "b": 7}, False)
+    # Ties go to the same cell every time (stable outputs).
+    assert services.protect({"b": 5, "a": 5, "c": 1}, 3)[0] == {"b": 5, "a": None, "c": None}
+
+
+def test_no_published_row_gives_a_hidden_count_away(app, make_consultation, make_contribution, voices):
+    """In every row of every table with a published total, a hidden count is never alone."""
+    consultation = make_consultation(title="Small consultation")
+    ngo, migrants, union = voices("ngo"), voices("migrant_association"), voices("trade_union")
+    for _ in range(6):
+        make_contribution(consultation, author=ngo, kind="challenge", objectives=(16,))
+    for _ in range(4):
+        make_contribution(consultation, author=union, kind="proposal", objectives=(16,))
+    make_contribution(consultation, author=migrants, kind="good_practice", objectives=(16,))
+    meta = _meta(consultation, threshold=3)
+    row = meta["by_objective"][15]
+    assert row["total"] == 11
+    assert row["kinds"] == {"challenge": 6, "proposal": None, "good_practice": None}
+    assert list(row["categories"].values()).count(None) == 2
+    assert meta["totals"]["good_practice"] is None and meta["totals"]["proposal"] is None
+    rows = [row["kinds"], row["categories"], {k: meta["totals"][k] for k in ("challenge", "proposal", "good_practice")},
+            {s["category"]: s["count"] for s in meta["representation"]["contributions"]["shares"]}]
+    for published in rows:
+        assert list(published.values()).count(None) != 1
+    assert "a second count of the same row was hidden too" in meta["suppression"]["note"]
 
 
 # -- the page stays cheap as data grows -------------------------------------------------------

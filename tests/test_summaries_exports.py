@@ -117,7 +117,7 @@ def test_word_reads_as_a_finished_report(app, client, rich):
     # Narrative, pinned contribution, provenance, tables.
     assert "Spain's search and rescue is praised." in text
     # Whose voice: 1 migrant association among 5 contributions, a small count.
-    assert "Warning: Migrant and diaspora associations together account for fewer than 3 of contributions" in text
+    assert "Warning: Migrant and diaspora associations together account for fewer than 3 contributions" in text
     assert "Search and rescue by Salvamento Marítimo — Good practice · Red Acoge — NGO" in text
     assert "roundtable “Table on rescue and reception”" in text
     assert "Public administration (regional)" in text
@@ -158,13 +158,64 @@ def test_pdf_reads_as_a_finished_report(app, client, rich):
     assert sum(len(page.images) for page in reader.pages[2:6]) >= 2
 
 
+def test_a_large_pdf_is_laid_out_in_parallel_parts_and_joined(
+    app, client, make_consultation, make_contribution, make_user, make_org, monkeypatch
+):
+    """Large reports are cut into parts rendered by worker processes: the joined PDF has
+    every contribution once, page numbers running on, and the annex bookmarks."""
+    organiser = make_user(role="organiser")
+    consultation = make_consultation(organiser=organiser, title="Civil-society day 2024")
+    author = make_user(organisation=make_org(category="trade_union"))
+    make_contribution(consultation, author=author, title=f"{ARABIC} {EMOJI}", objectives=(5,), body=ARABIC)
+    titles = [f"Contribution number {i:03d}" for i in range(60)]
+    for i, title in enumerate(titles):
+        make_contribution(consultation, author=author, title=title, objectives=(1 + i % 5,),
+                          body=f"Text of {title}. " + "Words about decent work and reception. " * 12)
+    monkeypatch.setattr(exports, "_PDF_PART_LINES", 150)
+    monkeypatch.setattr(exports, "_PDF_START_LINES", 10)
+    monkeypatch.setattr(exports, "_pdf_processes", lambda: 3)
+    annex = list(services.compile_for_viewer(consultation, organiser).contributions())
+    assert len(exports._annex_cuts(annex, 100)) == 2  # three parts for a short front matter
+
+    workers = []
+    in_worker = exports._pdf_in_worker
+    monkeypatch.setattr(exports, "_pdf_in_worker", lambda page: workers.append(page) or in_worker(page))
+    login(client, organiser)
+    _, data = _get(client, f"/consultations/{consultation.id}/summary/download.pdf")
+    assert len(workers) >= 1  # parts of the annex laid out in worker processes, the first part here
+    reader = PdfReader(io.BytesIO(data))
+    text = _pdf_text(data)
+    flat = " ".join(text.split())
+    for title in titles:  # each text once, in the annex
+        assert flat.count(f"Text of {title}.") == 1, title
+    if PDFTOTEXT:
+        assert ARABIC in text and "🤝" in text
+    # Page numbers run on across the parts (the folio overlay): page n says n.
+    for number, page in enumerate(reader.pages[1:], start=2):
+        assert _page_text(page).split()[-1] == str(number)
+    # Bookmarks: the annex holds the objectives' headings of every part.
+    def children_of(outline, title):
+        for i, item in enumerate(outline):
+            if isinstance(item, list):
+                found = children_of(item, title)
+                if found is not None:
+                    return found
+            elif item.title == title:
+                return outline[i + 1] if i + 1 < len(outline) and isinstance(outline[i + 1], list) else []
+        return None
+
+    annex = children_of(reader.outline, "Annex: all contributions")
+    assert [item.title.split(".")[0] for item in annex] == ["1", "2", "3", "4", "5"]
+    assert reader.metadata.title == "Summary: Civil-society day 2024"
+
+
 def test_spreadsheet_has_one_sheet_per_view_and_no_formulas(app, client, rich):
     consultation, organiser, items = rich
     login(client, organiser)
     _, data = _get(client, f"/consultations/{consultation.id}/summary/download.xlsx")
     workbook = load_workbook(io.BytesIO(data))
     assert workbook.sheetnames == [
-        "About", "By objective", "Participation", "Representation", "Sections",
+        "About", "By objective", "Languages", "Participation", "Representation", "Sections",
         "Focus without input", "Comparison", "Good practices", "Contributions",
     ]
     sheet = workbook["Contributions"]
@@ -186,6 +237,35 @@ def test_spreadsheet_has_one_sheet_per_view_and_no_formulas(app, client, rich):
     assert row16[0] == 16 and "<3" in row16  # small counts suppressed
     assert "Migrant and diaspora" in " ".join(str(c.value) for c in workbook["About"]["B"])
     workbook.close()
+
+
+def test_every_document_counts_contributions_by_language(app, client, make_user, make_org, make_consultation, make_contribution):
+    organiser = make_user(role="organiser")
+    consultation = make_consultation(organiser=organiser, language="es", accepted_languages=["es", "ar"])
+    author = make_user(organisation=make_org(category="ngo"))
+    for _ in range(3):
+        make_contribution(consultation, author=author, language="ar", title=ARABIC)
+    for _ in range(5):
+        make_contribution(consultation, author=author, language="es")
+    login(client, organiser)
+    base = f"/consultations/{consultation.id}/summary"
+    page = client.get(base).get_data(as_text=True)
+    assert "Contributions by language" in page and "<th scope=\"row\">Arabic</th><td>3</td>" in page
+    _, data = _get(client, base + "/download.xlsx")
+    workbook = load_workbook(io.BytesIO(data))
+    assert [[c.value for c in row] for row in workbook["Languages"].iter_rows()] == [
+        ["Language code", "Language", "Contributions"], ["es", "Spanish", 5], ["ar", "Arabic", 3],
+    ]
+    workbook.close()
+    _, data = _get(client, base + "/download.md")
+    assert "| Spanish | 5 |" in data.decode() and "| Arabic | 3 |" in data.decode()
+    _, data = _get(client, base + "/download.docx")
+    text, _document = _docx_text(data)
+    assert "Contributions by language" in text and "Arabic\n3" in text
+    _, data = _get(client, base + "/download.json")
+    assert json.loads(data)["by_language"] == [
+        {"language": "es", "label": "Spanish", "count": 5}, {"language": "ar", "label": "Arabic", "count": 3},
+    ]
 
 
 def test_csv_is_streamed_and_neutralises_formulas(app, client, rich):

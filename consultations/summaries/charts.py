@@ -1,12 +1,21 @@
 """Charts rendered on the server (matplotlib, Agg backend, no global pyplot state), so
 the same picture appears on the page, in the Word file and in the PDF. Every chart
-comes with a text alternative."""
+comes with a text alternative.
+
+Titles, labels and text alternatives are in the interface language. Matplotlib does not
+shape right-to-left scripts (Arabic letters would come out unjoined and reversed), so
+for a right-to-left language the words drawn inside the picture stay in English; the
+text alternative and the caption, which the browser or the document lays out, are
+translated."""
 from __future__ import annotations
 
 import base64
 import io
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
+from ..i18n import text_direction
 from ..reference import STAKEHOLDER_CATEGORIES
 
 # Colour-blind-safe palette (Okabe-Ito and Tol), one colour per stakeholder category.
@@ -22,6 +31,13 @@ class Chart:
     @property
     def data_uri(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def _drawn(message: str, **variables) -> str:
+    """Text drawn inside a picture: translated, except into a right-to-left language."""
+    if text_direction() == "rtl":
+        return message % variables if variables else message
+    return gettext(message, **variables)
 
 
 def _figure(width: float, height: float):
@@ -50,44 +66,45 @@ def objectives_chart(meta: dict) -> Chart:
     for colour, (key, label) in zip(PALETTE, STAKEHOLDER_CATEGORIES.items()):
         values = [r["categories"].get(key) or 0 for r in rows]
         if any(values):
-            ax.bar(numbers, values, bottom=bottom, color=colour, label=label, width=0.75)
+            ax.bar(numbers, values, bottom=bottom, color=colour, label=_drawn(label), width=0.75)
             bottom = [b + v for b, v in zip(bottom, values)]
-    # Categories with a suppressed count are drawn together, in grey, as the rest of the
-    # objective's (published) total: no more than the table already tells.
+    # Categories whose count is not published (too small, or hidden to protect a small
+    # one) are drawn together, in grey, as the rest of the objective's published total:
+    # no more than the table already tells.
     rest = [max((r["total"] or 0) - b, 0) for r, b in zip(rows, bottom)]
     if any(rest):
-        ax.bar(numbers, rest, bottom=bottom, color="#BBBBBB", label=f"Categories below {threshold}, combined", width=0.75)
+        ax.bar(numbers, rest, bottom=bottom, color="#BBBBBB", label=_drawn("Categories not shown, combined"), width=0.75)
         bottom = [b + v for b, v in zip(bottom, rest)]
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xticks(numbers)
-    ax.set_xlabel("GCM objective")
-    ax.set_ylabel("Contributions")
-    ax.set_title("Contributions by GCM objective and stakeholder category")
+    ax.set_xlabel(_drawn("GCM objective"))
+    ax.set_ylabel(_drawn("Contributions"))
+    ax.set_title(_drawn("Contributions by GCM objective and stakeholder category"))
     ax.spines[["top", "right"]].set_visible(False)
     if any(bottom):
         ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
-        ax.text(0.5, 0.5, "No contributions", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, _drawn("No contributions"), ha="center", va="center", transform=ax.transAxes)
     parts = []
     for r in rows:
         if r["total"] is None:
-            parts.append(f"objective {r['objective']}: fewer than {threshold}")
+            parts.append(gettext("objective %(number)s: fewer than %(t)s", number=r["objective"], t=threshold))
         elif r["total"]:
-            cats = ", ".join(
-                f"{STAKEHOLDER_CATEGORIES[k]} {v}" for k, v in r["categories"].items() if v
-            )
+            cats = [f"{gettext(STAKEHOLDER_CATEGORIES[k])} {v}" for k, v in r["categories"].items() if v]
             shown_sum = sum(v for v in r["categories"].values() if v)
             if shown_sum < r["total"]:
-                cats = (cats + ", " if cats else "") + f"categories below {threshold} together {r['total'] - shown_sum}"
-            parts.append(f"objective {r['objective']}: {r['total']}" + (f" ({cats})" if cats else ""))
+                cats.append(gettext("categories not shown together %(count)s", count=r["total"] - shown_sum))
+            part = gettext("objective %(number)s: %(count)s", number=r["objective"], count=r["total"])
+            parts.append(part + (f" ({', '.join(cats)})" if cats else ""))
     alt = (
-        "Bar chart of contributions by GCM objective, stacked by stakeholder category. "
-        + ("; ".join(parts) + "." if parts else "No contributions.")
-        + (f" Counts below {threshold} are not drawn." if meta["suppression"]["applied"] else "")
+        gettext("Bar chart of contributions by GCM objective, stacked by stakeholder category.")
+        + " "
+        + ("; ".join(parts) + "." if parts else gettext("No contributions."))
+        + (" " + gettext("Counts that are not published are not drawn.") if meta["suppression"]["applied"] else "")
     )
-    return Chart(_png(fig), alt, "Contributions by GCM objective and stakeholder category")
+    return Chart(_png(fig), alt, gettext("Contributions by GCM objective and stakeholder category"))
 
 
 def representation_chart(meta: dict) -> Chart:
@@ -95,37 +112,42 @@ def representation_chart(meta: dict) -> Chart:
     rep = meta["representation"]
     fig = _figure(8, 3.6)
     ax = fig.add_subplot()
-    labels = [s["label"] for s in rep["contributions"]["shares"]]
+    labels = [_drawn(STAKEHOLDER_CATEGORIES[s["category"]]) for s in rep["contributions"]["shares"]]
     ys = list(range(len(labels)))
     contrib = [s["percent"] or 0 for s in rep["contributions"]["shares"]]
     attend = [s["percent"] or 0 for s in rep["attendance"]["shares"]]
-    ax.barh([y - 0.2 for y in ys], contrib, height=0.4, color=PALETTE[0], label="Contributions")
-    ax.barh([y + 0.2 for y in ys], attend, height=0.4, color=PALETTE[1], label="Attendance")
+    ax.barh([y - 0.2 for y in ys], contrib, height=0.4, color=PALETTE[0], label=_drawn("Contributions"))
+    ax.barh([y + 0.2 for y in ys], attend, height=0.4, color=PALETTE[1], label=_drawn("Attendance"))
     ax.set_yticks(ys, labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("Share (%)")
+    ax.set_xlabel(_drawn("Share (%)"))
     ax.axvline(meta["settings"]["dominance_max_percent"], color="#555555", linestyle="--", linewidth=1)
-    ax.set_title("Whose voice: shares by stakeholder category")
+    ax.set_title(_drawn("Whose voice: shares by stakeholder category"))
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(fontsize=8, frameon=False)
 
     def describe(shares):
-        known = [f"{s['label']} {s['percent']}%" for s in shares if s["percent"]]
-        hidden = [s["label"] for s in shares if s["percent"] is None]
-        text = ", ".join(known) if known else "none"
+        label = {s["category"]: gettext(STAKEHOLDER_CATEGORIES[s["category"]]) for s in shares}
+        known = [f"{label[s['category']]} {s['percent']}%" for s in shares if s["percent"]]
+        hidden = [label[s["category"]] for s in shares if s["percent"] is None]
+        text = ", ".join(known) if known else gettext("none")
         if hidden:
-            text += f"; not shown (small counts): {', '.join(hidden)}"
+            text += "; " + gettext("not shown (protected counts): %(categories)s", categories=", ".join(hidden))
         return text
 
-    alt = (
-        "Horizontal bar chart of the shares by stakeholder category. Contributions: "
-        + describe(rep["contributions"]["shares"])
-        + ". Attendance: "
-        + describe(rep["attendance"]["shares"])
-        + f". The dashed line marks the {meta['settings']['dominance_max_percent']}% dominance threshold."
+    alt = " ".join(
+        (
+            gettext("Horizontal bar chart of the shares by stakeholder category."),
+            gettext("Contributions: %(shares)s.", shares=describe(rep["contributions"]["shares"])),
+            gettext("Attendance: %(shares)s.", shares=describe(rep["attendance"]["shares"])),
+            gettext(
+                "The dashed line marks the %(percent)s%% dominance threshold.",
+                percent=meta["settings"]["dominance_max_percent"],
+            ),
+        )
     )
-    return Chart(_png(fig), alt, "Whose voice: shares by stakeholder category")
+    return Chart(_png(fig), alt, gettext("Whose voice: shares by stakeholder category"))
 
 
 def charts_for(meta: dict) -> list[Chart]:

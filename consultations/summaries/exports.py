@@ -13,16 +13,17 @@ import json
 import re
 from typing import Iterable, Iterator
 
-from ..reference import CONTRIBUTION_KINDS, STAKEHOLDER_CATEGORIES, objective
+from ..reference import CONTRIBUTION_KINDS, STAKEHOLDER_CATEGORIES, N_, objective
 from .charts import Chart, charts_for
 
+# The labels are translated when shown (templates/summaries/_pages.html).
 FORMATS = {
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word"),
-    "pdf": ("application/pdf", "PDF"),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Spreadsheet (.xlsx)"),
-    "csv": ("text/csv; charset=utf-8", "CSV"),
-    "json": ("application/json", "JSON"),
-    "md": ("text/markdown; charset=utf-8", "Markdown"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", N_("Word")),
+    "pdf": ("application/pdf", N_("PDF")),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", N_("Spreadsheet (.xlsx)")),
+    "csv": ("text/csv; charset=utf-8", N_("CSV")),
+    "json": ("application/json", N_("JSON")),
+    "md": ("text/markdown; charset=utf-8", N_("Markdown")),
 }
 
 CSV_COLUMNS = [
@@ -171,6 +172,9 @@ def markdown_chunks(compiled) -> Iterator[str]:
         [[shown(totals["contributions"], t), shown(totals["challenge"], t), shown(totals["proposal"], t),
           shown(totals["good_practice"], t), shown(totals["attendance"], t)]],
     )
+    if meta.get("by_language"):
+        yield "**Contributions by language**\n\n"
+        yield _md_table(["Language", "Contributions"], [[r["label"], shown(r["count"], t)] for r in meta["by_language"]])
     yield "## Whose voice\n\n"
     for w in meta["representation"]["warnings"]:
         yield f"> **Warning:** {w['message']}\n\n"
@@ -293,6 +297,11 @@ def to_xlsx(compiled) -> bytes:
              *(n(r["categories"][k]) for k in STAKEHOLDER_CATEGORIES)]
             for r in meta["by_objective"]
         ],
+    )
+    sheet(
+        "Languages",
+        ["Language code", "Language", "Contributions"],
+        [[r["language"], r["label"], n(r["count"])] for r in meta.get("by_language", [])],
     )
     sheet(
         "Participation",
@@ -494,6 +503,9 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
         [[shown(totals["contributions"], t), shown(totals["challenge"], t), shown(totals["proposal"], t),
           shown(totals["good_practice"], t), shown(totals["attendance"], t)]],
     )
+    if meta.get("by_language"):
+        para("Contributions by language", bold=True)
+        table(["Language", "Contributions"], [[r["label"], shown(r["count"], t)] for r in meta["by_language"]])
 
     heading(chapters[1], 1)
     for w in meta["representation"]["warnings"]:
@@ -591,34 +603,201 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
 
 
 # -- PDF -----------------------------------------------------------------------------
-def _pdf_plain(body_html: str):
-    """A contribution's text as plain paragraphs (line breaks kept): far fewer boxes for
-    WeasyPrint to lay out than the HTML, which keeps a 5,000-contribution annex fast."""
-    from markupsafe import Markup, escape
+# WeasyPrint lays out and draws about 1,500 lines a second on one core whatever the
+# markup (it works line by line and glyph by glyph in Python), so the annex of a large
+# summary is laid out in parallel. The report is cut into parts: the first holds
+# everything up to and including the start of the annex, each other part a further run
+# of the annex. This process renders the first part while WeasyPrint's command line
+# renders each of the others in a fresh Python process (no fork of this one, whatever
+# threads it runs), and pypdf joins the PDFs. A part of the annex cannot know its first
+# page number before the parts ahead of it are laid out, so it is drawn without page
+# numbers and gets them from a "folio" document of blank numbered pages laid over it.
+_PDF_PART_LINES = 3_000  # a part smaller than this would not repay starting a process
+_PDF_START_LINES = 1_000  # starting a worker (Python, WeasyPrint) costs about this many lines
+_PDF_FRONT_LINES = 300  # the title page, contents, tables and charts
+_PDF_LINE_CHARS = 90
+_PDF_MAX_PROCESSES = 4
+# The workers run WeasyPrint's command line with the cyclic garbage collector off (see
+# _pdf_render) and, like _pdf_html, may load only data: URIs.
+_PDF_WORKER = "import gc; gc.disable(); from weasyprint.__main__ import main; main()"
+_PDF_WORKER_OPTIONS = ["--allowed-protocols", "data", "--no-http-redirects", "-", "-"]  # stdin to stdout
 
-    return Markup("<br>").join(escape(line) for line in plain_text(body_html).split("\n"))
 
-
-def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "") -> bytes:
-    from flask import render_template
+def _pdf_html(page: str):
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    meta = compiled.meta
-    charts = charts if charts is not None else charts_for(meta)
-    page = render_template(
-        "summaries/report.html",
-        meta=meta,
-        compiled=compiled,
-        charts=charts,
-        chapters=_chapters(meta),
-        threshold=meta["suppression"]["threshold"],
-        status=status_line(meta),
-        provenance=_provenance,
-        plain=_pdf_plain,
-        base_url=base_url,
-    )
     # WeasyPrint may load only the data: URIs we embed (the charts): nothing from the
     # network or the file system, whatever a contribution's text contains.
-    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    return HTML(string=page, url_fetcher=fetcher).write_pdf()
+    return HTML(string=page, url_fetcher=URLFetcher(allowed_protocols={"data"}, allow_redirects=False))
+
+
+def _pdf_render(page: str) -> tuple[bytes, int]:
+    """The PDF of one document and its number of pages.
+
+    The cyclic garbage collector is paused meanwhile: WeasyPrint makes millions of objects
+    and frees nearly all of them by reference counting, and collections run again and
+    again over the growing heap would add about a quarter to the time, for next to no
+    memory."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        document = _pdf_html(page).render()
+        return document.write_pdf(), len(document.pages)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _pdf_in_worker(page: str) -> bytes:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", _PDF_WORKER, *_PDF_WORKER_OPTIONS]
+    done = subprocess.run(command, input=page.encode(), capture_output=True)
+    if done.returncode:
+        error = done.stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"WeasyPrint failed on a part of the report: {error}")
+    return done.stdout
+
+
+def _pdf_lines(title: str, text: str = "") -> int:
+    """About how many lines (of layout work) a contribution takes: title, provenance, the
+    space between entries, and its text in the annex."""
+    return 3 + (len(title) + len(text)) // _PDF_LINE_CHARS
+
+
+def _pdf_processes() -> int:
+    import os
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(cpus, _PDF_MAX_PROCESSES)
+
+
+def _annex_cuts(annex: list[dict], front_lines: int) -> list[int]:
+    """Where each part of the annex after the first begins (none for a small report).
+
+    The parts get about the same number of lines, counting the front matter in the first
+    part (rendered by this process) and the start-up in each of the others. A cut moves to
+    the start of an objective's group when one is near, so that a part seldom begins with
+    a "(continued)" heading."""
+    weights = [_pdf_lines(c["title"], c["body_html"] or "") for c in annex]
+    total = front_lines + sum(weights)
+    parts = max(1, min(_pdf_processes(), total // _PDF_PART_LINES))
+    if parts == 1:
+        return []
+    share = (total + (parts - 1) * _PDF_START_LINES) / parts
+    cuts, done, goal = [], front_lines, share
+    for i, weight in enumerate(weights):
+        if done >= goal and len(cuts) < parts - 1:
+            cuts.append(i)
+            goal += share - _PDF_START_LINES
+        done += weight
+    near = len(annex) // (parts * 10)
+
+    def snap(i: int) -> int:
+        starts = [
+            j for j in range(max(1, i - near), min(len(annex), i + near + 1))
+            if annex[j]["objectives"][0] != annex[j - 1]["objectives"][0]
+        ]
+        return min(starts, key=lambda j: abs(j - i), default=i)
+
+    return sorted({snap(i) for i in cuts if i > 0})
+
+
+def _pdf_bookmark(item, title: str):
+    """The (indirect reference to the) last bookmark called ``title`` under ``item``."""
+    found = None
+    child = item.get("/First")
+    while child is not None:
+        if child.get_object().get("/Title") == title:
+            found = child
+        found = _pdf_bookmark(child.get_object(), title) or found
+        child = child.get_object().get("/Next")
+    return found
+
+
+def _join_pdf(first: bytes, parts: list, folio, annex_title: str) -> bytes:
+    """One PDF: the first part as WeasyPrint wrote it (contents with links, bookmarks,
+    title, language), then the pages of the other parts (pypdf readers), each with its
+    page number laid over it from ``folio``, and their bookmarks under the annex's."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import Fit, NameObject
+
+    front = PdfReader(io.BytesIO(first))
+    writer = PdfWriter()
+    writer.append(front)
+    writer.add_metadata(front.metadata)
+    writer.root_object[NameObject("/Lang")] = front.trailer["/Root"]["/Lang"]
+    annex = _pdf_bookmark(writer.get_outline_root(), annex_title)
+    numbers = iter(folio.pages)
+    for reader in parts:
+        start = len(writer.pages)
+        writer.append(reader, import_outline=False)
+        for page in writer.pages[start:]:
+            page.merge_page(next(numbers))
+            page.compress_content_streams()
+        # A part's bookmarks are its objectives' headings: a flat list.
+        for item in reader.outline:
+            writer.add_outline_item(
+                title=item.title,
+                page_number=start + reader.get_destination_page_number(item),
+                parent=annex,
+                fit=Fit.xyz(item.left, item.top),
+            )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "") -> bytes:
+    """The report as a PDF: in one go, or in parts laid out in parallel (see above)."""
+    from flask import render_template
+
+    meta = compiled.meta
+    charts = charts if charts is not None else charts_for(meta)
+    chapters = _chapters(meta)
+    good_practices = list(compiled.good_practices())
+    annex = list(compiled.contributions())
+
+    def page(**part) -> str:
+        return render_template(
+            "summaries/report.html",
+            meta=meta,
+            charts=charts,
+            chapters=chapters,
+            threshold=meta["suppression"]["threshold"],
+            status=status_line(meta),
+            provenance=_provenance,
+            # Plain text (white-space: pre-line keeps its lines): far fewer boxes to lay
+            # out than the contribution's HTML.
+            plain=plain_text,
+            good_practices=good_practices,
+            base_url=base_url,
+            **part,
+        )
+
+    cuts = _annex_cuts(annex, _PDF_FRONT_LINES + sum(_pdf_lines(c["title"]) for c in good_practices))
+    if not cuts:
+        return _pdf_render(page(front=True, annex=annex))[0]
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pypdf import PdfReader
+
+    bounds = [0, *cuts, len(annex)]
+    rest = [
+        page(annex=annex[a:b], continued=annex[a - 1]["objectives"][0] == annex[a]["objectives"][0])
+        for a, b in zip(bounds[1:], bounds[2:])
+    ]
+    with ThreadPoolExecutor(len(rest)) as pool:  # the threads only wait for the workers
+        futures = [pool.submit(_pdf_in_worker, html) for html in rest]
+        first, first_pages = _pdf_render(page(front=True, annex=annex[: cuts[0]]))
+        parts = [PdfReader(io.BytesIO(f.result())) for f in futures]
+    folio, _folio_pages = _pdf_render(page(folio={"first": first_pages + 1, "pages": sum(len(r.pages) for r in parts)}))
+    return _join_pdf(first, parts, PdfReader(io.BytesIO(folio)), chapters[-1])

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..consultations.forms import objective_choices
-from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter
+from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter, translated
 from ..markdown import MAX_MARKDOWN_LENGTH
 from ..reference import CONTRIBUTION_KINDS
 
-_REVISION_MESSAGE = "This page is out of date. Reload it and try again."
+_REVISION_MESSAGE = _l("This page is out of date. Reload it and try again.")
 
 
 class _Revisioned(FlaskForm):
@@ -18,30 +19,30 @@ class _Revisioned(FlaskForm):
 
 class SettingsForm(_Revisioned):
     privacy_threshold = IntegerField(
-        "Privacy threshold",
-        validators=[InputRequired(message="Give a whole number from 1 to 50."), NumberRange(1, 50, message="Give a whole number from 1 to 50.")],
-        description="Counts below this number are not published (default 3), so that nobody can be singled out.",
+        _l("Privacy threshold"),
+        validators=[InputRequired(message=_l("Give a whole number from 1 to 50.")), NumberRange(1, 50, message=_l("Give a whole number from 1 to 50."))],
+        description=_l("Counts below this number are not published (default 3), so that nobody can be singled out."),
     )
     migrant_min_percent = IntegerField(
-        "Warn when migrant and diaspora associations together fall below (%)",
-        validators=[InputRequired(message="Give a whole number from 0 to 100."), NumberRange(0, 100, message="Give a whole number from 0 to 100.")],
-        description="Default 25%.",
+        _l("Warn when migrant and diaspora associations together fall below (%)"),
+        validators=[InputRequired(message=_l("Give a whole number from 0 to 100.")), NumberRange(0, 100, message=_l("Give a whole number from 0 to 100."))],
+        description=_l("Default 25%."),
     )
     dominance_max_percent = IntegerField(
-        "Warn when one stakeholder category exceeds (%)",
-        validators=[InputRequired(message="Give a whole number from 1 to 100."), NumberRange(1, 100, message="Give a whole number from 1 to 100.")],
-        description="Default 50%.",
+        _l("Warn when one stakeholder category exceeds (%)"),
+        validators=[InputRequired(message=_l("Give a whole number from 1 to 100.")), NumberRange(1, 100, message=_l("Give a whole number from 1 to 100."))],
+        description=_l("Default 50%."),
     )
 
 
 class SectionForm(_Revisioned):
     text = TextAreaField(
-        "Narrative",
+        _l("Narrative"),
         validators=[Optional(), Length(max=MAX_MARKDOWN_LENGTH), no_control_characters],
-        description="Markdown: **bold**, *italic*, lists, [links](https://example.org). Private until you publish.",
+        description=_l("Markdown: **bold**, *italic*, lists, [links](https://example.org). Private until you publish."),
     )
-    use_default = BooleanField("Use the default GCM objectives for this section")
-    objectives = MultiCheckboxField("GCM objectives whose contributions this section proposes", coerce=int, validators=[Optional()])
+    use_default = BooleanField(_l("Use the default GCM objectives for this section"))
+    objectives = MultiCheckboxField(_l("GCM objectives whose contributions this section proposes"), coerce=int, validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,13 +50,13 @@ class SectionForm(_Revisioned):
 
 
 class PinForm(_Revisioned):
-    contribution_id = IntegerField(validators=[InputRequired(message="Choose a contribution.")])
-    action = SelectField(choices=choices([("pin", "Pin"), ("drop", "Drop"), ("clear", "Clear")]))
+    contribution_id = IntegerField(validators=[InputRequired(message=_l("Choose a contribution."))])
+    action = SelectField(choices=choices([("pin", _l("Pin")), ("drop", _l("Drop")), ("clear", _l("Clear"))]))
 
 
 class PublishForm(_Revisioned):
     note = StringField(
-        "What changed (optional)",
+        _l("What changed (optional)"),
         filters=[strip_filter],
         validators=[Optional(), Length(max=300), no_control_characters],
     )
@@ -65,12 +66,12 @@ class ContributionsFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    objective = SelectField("GCM objective", validators=[Optional()])
-    kind = SelectField("Kind", choices=choices([("", "All kinds"), *CONTRIBUTION_KINDS.items()]), validators=[Optional()])
+    objective = SelectField(_l("GCM objective"), validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds")), *translated(CONTRIBUTION_KINDS)]), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.objective.choices = choices([("", "All objectives"), *((str(c.value), c.label) for c in objective_choices())])
+        self.objective.choices = choices([("", _l("All objectives")), *((str(c.value), c.label) for c in objective_choices())])
 
     def values(self) -> dict:
         self.validate()
@@ -88,4 +89,4 @@ class NationalForm(FlaskForm):
     class Meta:
         csrf = False
 
-    c = SelectMultipleField("Consultations", coerce=int, validate_choice=False)
+    c = SelectMultipleField(_l("Consultations"), coerce=int, validate_choice=False)

@@ -4,11 +4,14 @@ from __future__ import annotations
 import os
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..consultations.http import managed_or_403, visible_or_404
 from ..consultations.models import Consultation
 from ..extensions import db
 from ..http import fail, page_number
+from ..i18n import format_count
 from . import exports, services
 from .charts import charts_for
 from .forms import ContributionsFilterForm, NationalForm, PinForm, PublishForm, SectionForm, SettingsForm
@@ -32,22 +35,29 @@ def _shown(n, threshold):
     return exports.shown(n, threshold)
 
 
-def _consultation_or_404(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None:
-        fail(404)
-    from ..permissions import can_view_consultation
-
-    if not can_view_consultation(current_user, consultation):
-        fail(404)
-    return consultation
-
-
 def _managed(consultation_id: int) -> Consultation:
-    consultation = _consultation_or_404(consultation_id)
-    if not can_manage_summary(current_user, consultation):
-        fail(403, "Only the organisers of this consultation can edit and publish its summary.")
-    return consultation
+    return managed_or_403(
+        Consultation, consultation_id, may=can_manage_summary,
+        message=_("Only the organisers of this consultation can edit and publish its summary."),
+    )
+
+
+def _save(form, default_field: str, save, *args, **kwargs) -> int | None:
+    """Run ``save(*args, **kwargs)`` for a valid form and commit. None once saved; otherwise the status
+    to show the form again with: 409 with the conflict flashed when the summary changed meanwhile,
+    422 with the error on the field it names (else on ``default_field``)."""
+    try:
+        save(*args, **kwargs)
+    except services.SummaryConflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return 409
+    except services.SummaryError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or default_field).errors.append(str(exc))
+        return 422
+    db.session.commit()
+    return None
 
 
 def _section_or_404(key: str):
@@ -60,7 +70,7 @@ def _section_or_404(key: str):
 def _download(compiled, fmt: str, version: int | None = None) -> Response:
     if fmt not in exports.FORMATS:
         fail(404)
-    mimetype, _ = exports.FORMATS[fmt]
+    mimetype = exports.FORMATS[fmt][0]
     if fmt in ("docx", "pdf"):
         # Word and PDF are laid out in memory, within the request: bound their size so that
         # a compilation of 100,000 contributions cannot hold a worker for many minutes.
@@ -69,8 +79,11 @@ def _download(compiled, fmt: str, version: int | None = None) -> Response:
         if total > limit:
             fail(
                 422,
-                f"This summary has {total:,} contributions: Word and PDF files are made for up to {limit:,}. "
-                "Download the spreadsheet, CSV, JSON or Markdown, or compile fewer consultations.",
+                _(
+                    "This summary has %(total)s contributions: Word and PDF files are made for up to %(limit)s. "
+                    "Download the spreadsheet, CSV, JSON or Markdown, or compile fewer consultations.",
+                    total=format_count(total), limit=format_count(limit),
+                ),
             )
     name = exports.filename(compiled.meta, fmt)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
@@ -92,11 +105,11 @@ def _download(compiled, fmt: str, version: int | None = None) -> Response:
 # -- one consultation ------------------------------------------------------------------
 @bp.get("/consultations/<int:consultation_id>/summary")
 def show(consultation_id: int):
-    consultation = _consultation_or_404(consultation_id)
+    consultation = visible_or_404(Consultation, consultation_id)
     if not can_read_live_summary(current_user, consultation):
         latest = services.latest_version(consultation) if can_read_published_summary(current_user, consultation) else None
         if latest is None:
-            fail(404, "No summary of this consultation has been published yet.")
+            fail(404, _("No summary of this consultation has been published yet."))
         return redirect(url_for("summaries.version", consultation_id=consultation.id, number=latest.number))
     manage = can_manage_summary(current_user, consultation)
     summary = services.summary_for(consultation)
@@ -142,9 +155,9 @@ def show(consultation_id: int):
 @bp.get("/consultations/<int:consultation_id>/summary/download.<fmt>")
 @login_required
 def download(consultation_id: int, fmt: str):
-    consultation = _consultation_or_404(consultation_id)
+    consultation = visible_or_404(Consultation, consultation_id)
     if not can_read_live_summary(current_user, consultation):
-        fail(403, "Only the organisers of this consultation and reviewers can download its live summary.")
+        fail(403, _("Only the organisers of this consultation and reviewers can download its live summary."))
     if fmt not in exports.FORMATS:
         fail(404)
     return _download(services.compile_for_viewer(consultation, current_user), fmt)
@@ -160,24 +173,16 @@ def settings(consultation_id: int):
         form.revision.data = summary.revision
     status = 200
     if form.validate_on_submit():
-        try:
-            services.update_settings(
-                consultation,
-                seen_revision=form.revision.data,
-                privacy_threshold=form.privacy_threshold.data,
-                migrant_min_percent=form.migrant_min_percent.data,
-                dominance_max_percent=form.dominance_max_percent.data,
-            )
-        except services.SummaryConflict as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            status = 409
-        except services.SummaryError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "privacy_threshold").errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash("Summary settings saved.", "success")
+        status = _save(
+            form, "privacy_threshold", services.update_settings,
+            consultation,
+            seen_revision=form.revision.data,
+            privacy_threshold=form.privacy_threshold.data,
+            migrant_min_percent=form.migrant_min_percent.data,
+            dominance_max_percent=form.dominance_max_percent.data,
+        )
+        if status is None:
+            flash(_("Summary settings saved."), "success")
             return redirect(url_for("summaries.show", consultation_id=consultation.id))
     if form.errors:
         status = 422
@@ -200,24 +205,16 @@ def section(consultation_id: int, key: str):
         form.revision.data = summary.revision
     status = 200
     if form.validate_on_submit():
-        try:
-            services.update_section(
-                consultation,
-                key,
-                seen_revision=form.revision.data,
-                text=form.text.data or "",
-                objectives=None if form.use_default.data else (form.objectives.data or []),
-            )
-        except services.SummaryConflict as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            status = 409
-        except services.SummaryError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "text").errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash("Section saved. It stays private until you publish the summary.", "success")
+        status = _save(
+            form, "text", services.update_section,
+            consultation,
+            key,
+            seen_revision=form.revision.data,
+            text=form.text.data or "",
+            objectives=None if form.use_default.data else (form.objectives.data or []),
+        )
+        if status is None:
+            flash(_("Section saved. It stays private until you publish the summary."), "success")
             return redirect(url_for("summaries.section", consultation_id=consultation.id, key=key))
     if form.errors:
         status = 422
@@ -247,7 +244,7 @@ def pin(consultation_id: int, key: str):
     _section_or_404(key)
     form = PinForm()
     if not form.validate_on_submit():
-        fail(400, "Choose a contribution and pin, drop or clear; reload the page if it is old.")
+        fail(400, _("Choose a contribution and pin, drop or clear; reload the page if it is old."))
     try:
         services.set_pin(consultation, key, form.contribution_id.data, form.action.data, seen_revision=form.revision.data)
     except services.SummaryConflict as exc:
@@ -258,7 +255,7 @@ def pin(consultation_id: int, key: str):
         fail(422, str(exc))
     else:
         db.session.commit()
-        flash({"pin": "Pinned.", "drop": "Dropped from this section.", "clear": "Back among the proposals."}[form.action.data], "success")
+        flash({"pin": _("Pinned."), "drop": _("Dropped from this section."), "clear": _("Back among the proposals.")}[form.action.data], "success")
     return redirect(url_for("summaries.section", consultation_id=consultation.id, key=key))
 
 
@@ -278,15 +275,15 @@ def publish(consultation_id: int):
         db.session.rollback()
         return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=str(exc)), 422
     db.session.commit()
-    flash(f"Version {version.number} of the summary is published.", "success")
+    flash(_("Version %(number)s of the summary is published.", number=version.number), "success")
     return redirect(url_for("summaries.version", consultation_id=consultation.id, number=version.number))
 
 
 # -- published versions ---------------------------------------------------------------------
 def _readable_versions(consultation_id: int) -> Consultation:
-    consultation = _consultation_or_404(consultation_id)
+    consultation = visible_or_404(Consultation, consultation_id)
     if not can_read_published_summary(current_user, consultation):
-        fail(404, "No summary of this consultation has been published yet.")
+        fail(404, _("No summary of this consultation has been published yet."))
     return consultation
 
 
@@ -337,7 +334,7 @@ def _selection():
     """The consultations named in the query string, or (None, form) to re-render."""
     form = NationalForm(request.args)
     if not can_compile(current_user):
-        fail(403, "Reviewers, organisers and administrators compile summaries across consultations.")
+        fail(403, _("Reviewers, organisers and administrators compile summaries across consultations."))
     if "c" not in request.args:
         return None, form, 200
     if not form.validate():
@@ -373,5 +370,5 @@ def national_download(fmt: str):
     if fmt not in exports.FORMATS:
         fail(404)
     if not selected:
-        fail(422 if status == 422 or "c" in request.args else 400, "Choose at least one consultation to compile.")
+        fail(422 if status == 422 or "c" in request.args else 400, _("Choose at least one consultation to compile."))
     return _download(services.compile_national(selected), fmt)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Iterator
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
@@ -26,6 +27,7 @@ from ..markdown import MAX_MARKDOWN_LENGTH, render_markdown
 from ..reference import (
     CONSULTATION_KINDS,
     CONTRIBUTION_KINDS,
+    LANGUAGES,
     OBJECTIVE_COUNT,
     STAKEHOLDER_CATEGORIES,
     category_label,
@@ -75,6 +77,16 @@ class Section:
     def is_item(self) -> bool:
         return len(self.key) > 1
 
+    @property
+    def display_label(self) -> str:
+        """The label in the interface language ('Pregunta 2 (k)')."""
+        return section_label(self.key)
+
+    @property
+    def display_question(self) -> str:
+        """The question in the interface language (the English text is the message id)."""
+        return _(self.question)
+
 
 def _load(name: str) -> dict:
     with resources.files("consultations").joinpath(f"data/{name}").open(encoding="utf-8") as fh:
@@ -107,6 +119,13 @@ def review_sections() -> tuple[Section, ...]:
     return tuple(out)
 
 
+def section_label(key: str) -> str:
+    """'Question 2 (k)' in the interface language."""
+    if len(key) > 1:
+        return _("Question %(number)s (%(item)s)", number=key[0], item=key[1:])
+    return _("Question %(number)s", number=key)
+
+
 def section(key: str) -> Section | None:
     if not _KEY.match(key or ""):
         return None
@@ -137,6 +156,27 @@ class Settings:
 def suppress(n: int, threshold: int) -> int | None:
     """A count as published: None when it is below the threshold (zero is shown)."""
     return n if n == 0 or n >= threshold else None
+
+
+def protect(counts: dict, threshold: int) -> tuple[dict, bool]:
+    """One row of counts whose total is published elsewhere, as published.
+
+    Primary suppression hides every count from 1 to threshold - 1. When that hides
+    exactly one count of the row, the total minus the others would give it back, so
+    the smallest other non-zero count is hidden too (complementary suppression).
+    Returns the published row and whether a complementary count was hidden.
+    """
+    out = {k: suppress(n, threshold) for k, n in counts.items()}
+    hidden = [k for k, v in out.items() if v is None]
+    if len(hidden) != 1:
+        return out, False
+    others = [k for k, v in out.items() if v]  # published and non-zero
+    if not others:
+        # The hidden count is the whole total, itself below the threshold and hidden.
+        return out, False
+    smallest = min(others, key=lambda k: (counts[k], str(k)))
+    out[smallest] = None
+    return out, True
 
 
 # -- the summary row, revisions, optimistic locking ---------------------------------
@@ -172,7 +212,7 @@ def _claim(summary: Summary, seen_revision) -> None:
     try:
         seen = int(seen_revision)
     except (TypeError, ValueError):
-        raise SummaryConflict("This page is out of date. Reload it and try again.") from None
+        raise SummaryConflict(_("This page is out of date. Reload it and try again.")) from None
     result = db.session.execute(
         update(Summary.__table__)
         .where(Summary.__table__.c.id == summary.id, Summary.__table__.c.revision == seen)
@@ -180,8 +220,10 @@ def _claim(summary: Summary, seen_revision) -> None:
     )
     if result.rowcount != 1:
         raise SummaryConflict(
-            "Someone else changed or published this summary since you opened this page. "
-            "Reload it to see their changes, then try again."
+            _(
+                "Someone else changed or published this summary since you opened this page. "
+                "Reload it to see their changes, then try again."
+            )
         )
     db.session.expire(summary, ["revision", "updated_at"])
 
@@ -201,7 +243,7 @@ def update_settings(
     }
     for name, (value, low, high) in values.items():
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise SummaryError(f"Give a whole number from {low} to {high}.", name)
+            raise SummaryError(_("Give a whole number from %(low)s to %(high)s.", low=low, high=high), name)
     summary = _ensure_saved(consultation)
     _claim(summary, seen_revision)
     summary.privacy_threshold = privacy_threshold
@@ -228,15 +270,15 @@ def update_section(
     """Save a section's Markdown text and its objectives (None = the default mapping)."""
     sec = section(key)
     if sec is None:
-        raise SummaryError("Unknown section of the questionnaire.")
+        raise SummaryError(_("Unknown section of the questionnaire."))
     text = text or ""
     if len(text) > MAX_MARKDOWN_LENGTH:
-        raise SummaryError(f"Keep the text under {MAX_MARKDOWN_LENGTH} characters.", "text")
+        raise SummaryError(_("Keep the text under %(n)s characters.", n=MAX_MARKDOWN_LENGTH), "text")
     numbers = None
     if objectives is not None:
         numbers = sorted({int(n) for n in objectives})
         if any(not 1 <= n <= OBJECTIVE_COUNT for n in numbers):
-            raise SummaryError("Unknown GCM objective.", "objectives")
+            raise SummaryError(_("Unknown GCM objective."), "objectives")
         if tuple(numbers) == tuple(sorted(sec.default_objectives)):
             numbers = None
     summary = _ensure_saved(consultation)
@@ -268,13 +310,13 @@ def set_pin(consultation: Consultation, key: str, contribution_id, action: str, 
     """Pin a proposed contribution to a section, drop it, or clear either."""
     sec = section(key)
     if sec is None:
-        raise SummaryError("Unknown section of the questionnaire.")
+        raise SummaryError(_("Unknown section of the questionnaire."))
     if action not in ("pin", "drop", "clear"):
-        raise SummaryError("Choose pin, drop or clear.", "action")
+        raise SummaryError(_("Choose pin, drop or clear."), "action")
     try:
         contribution_id = int(contribution_id)
     except (TypeError, ValueError):
-        raise SummaryError("Choose a contribution.", "contribution_id") from None
+        raise SummaryError(_("Choose a contribution."), "contribution_id") from None
     summary = _ensure_saved(consultation)
     objectives = effective_objectives(summary, sec)
     proposed = db.session.scalar(
@@ -287,7 +329,7 @@ def set_pin(consultation: Consultation, key: str, contribution_id, action: str, 
     )
     pin = db.session.get(SectionPin, (summary.id, key, contribution_id))
     if not proposed and pin is None:
-        raise SummaryError("This contribution is not among this section's proposals.", "contribution_id")
+        raise SummaryError(_("This contribution is not among this section's proposals."), "contribution_id")
     _claim(summary, seen_revision)
     if action == "clear":
         if pin is not None:
@@ -329,10 +371,10 @@ def publish(consultation: Consultation, publisher, *, seen_revision, note: str =
     """Freeze the current summary as a new numbered version (raises SummaryConflict
     when another organiser changed or published it first)."""
     if consultation.state == "draft":
-        raise SummaryError("Open the consultation before publishing its summary.")
+        raise SummaryError(_("Open the consultation before publishing its summary."))
     note = (note or "").strip()
     if len(note) > 300:
-        raise SummaryError("Keep the note under 300 characters.", "note")
+        raise SummaryError(_("Keep the note under 300 characters."), "note")
     summary = _ensure_saved(consultation)
     _claim(summary, seen_revision)
     number = (
@@ -426,18 +468,18 @@ def resolve_selection(user, ids) -> list[Consultation]:
     (404 when its existence is secret, 403 otherwise)."""
     wanted = sorted({int(i) for i in ids or ()})
     if not wanted:
-        raise SelectionRefused(422, "Choose at least one consultation.")
+        raise SelectionRefused(422, _("Choose at least one consultation."))
     if len(wanted) > MAX_SELECTION:
-        raise SelectionRefused(422, f"Choose at most {MAX_SELECTION} consultations.")
+        raise SelectionRefused(422, _("Choose at most %(n)s consultations.", n=MAX_SELECTION))
     found = {c.id: c for c in db.session.scalars(select(Consultation).where(Consultation.id.in_(wanted)))}
     from ..permissions import can_view_consultation
 
     for cid in wanted:
         consultation = found.get(cid)
         if consultation is None or not can_view_consultation(user, consultation):
-            raise SelectionRefused(404, "The selection names a consultation that does not exist or that you may not see.")
+            raise SelectionRefused(404, _("The selection names a consultation that does not exist or that you may not see."))
         if not permissions.can_read_live_summary(user, consultation):
-            raise SelectionRefused(403, f"You may not compile the summary of “{consultation.title}”.")
+            raise SelectionRefused(403, _("You may not compile the summary of “%(title)s”.", title=consultation.title))
     return sorted(found.values(), key=lambda c: (c.opens_on, c.id))
 
 
@@ -601,7 +643,7 @@ def _contribution_dict(r, objectives: list[int]) -> dict:
         "roundtable": r.roundtable_title,
         "roundtable_date": r.roundtable_starts_at.date().isoformat() if r.roundtable_starts_at else None,
         "kind": r.kind,
-        "kind_label": CONTRIBUTION_KINDS[r.kind],
+        "kind_label": _(CONTRIBUTION_KINDS[r.kind]),
         "title": r.title,
         "body_md": r.body_md or "",
         "body_html": r.body_html or "",
@@ -788,59 +830,129 @@ def _percent(n: int, total: int) -> float:
     return round(100.0 * n / total, 1) if total else 0.0
 
 
-def _representation(counts: dict[str, int], settings: Settings, measure: str) -> tuple[dict, list[dict]]:
+class _Publication:
+    """Applies the privacy threshold to every published count and remembers whether it
+    hid anything (primary) or hid a second count to protect a first (complementary)."""
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+        self.primary = False
+        self.complementary = False
+
+    def one(self, n: int) -> int | None:
+        shown = suppress(n, self.threshold)
+        self.primary |= shown is None
+        return shown
+
+    def row(self, counts: dict) -> dict:
+        shown, extra = protect(counts, self.threshold)
+        self.primary |= any(0 < n < self.threshold for n in counts.values())
+        self.complementary |= extra
+        return shown
+
+
+def _migrant_warning(measure: str, percent: float | None, threshold: int, minimum: int) -> str:
+    # Whole sentences for each case, so that translators never assemble fragments.
+    if measure == "contributions":
+        if percent is None:
+            return _(
+                "Migrant and diaspora associations together account for fewer than %(t)s contributions, "
+                "below the %(minimum)s%% threshold.", t=threshold, minimum=minimum,
+            )
+        return _(
+            "Migrant and diaspora associations together account for %(percent)s%% of contributions, "
+            "below the %(minimum)s%% threshold.", percent=percent, minimum=minimum,
+        )
+    if percent is None:
+        return _(
+            "Migrant and diaspora associations together account for fewer than %(t)s of the people attending, "
+            "below the %(minimum)s%% threshold.", t=threshold, minimum=minimum,
+        )
+    return _(
+        "Migrant and diaspora associations together account for %(percent)s%% of attendance, "
+        "below the %(minimum)s%% threshold.", percent=percent, minimum=minimum,
+    )
+
+
+def _dominance_warning(measure: str, label: str, percent: float, maximum: int) -> str:
+    if measure == "contributions":
+        return _(
+            "%(category)s account for %(percent)s%% of contributions, above the %(maximum)s%% threshold.",
+            category=label, percent=percent, maximum=maximum,
+        )
+    return _(
+        "%(category)s account for %(percent)s%% of attendance, above the %(maximum)s%% threshold.",
+        category=label, percent=percent, maximum=maximum,
+    )
+
+
+def _representation(counts: dict[str, int], settings: Settings, measure: str, pub: _Publication) -> tuple[dict, list[dict]]:
     t = settings.privacy_threshold
     total = sum(counts.values())
-    shares = []
-    for key, label in STAKEHOLDER_CATEGORIES.items():
-        n = counts.get(key, 0)
-        shown = suppress(n, t)
-        shares.append(
-            {
-                "category": key,
-                "label": label,
-                "count": shown,
-                "percent": _percent(n, total) if shown is not None else None,
-            }
-        )
+    published = pub.row({key: counts.get(key, 0) for key in STAKEHOLDER_CATEGORIES})
+    shares = [
+        {
+            "category": key,
+            "label": _(label),
+            "count": published[key],
+            "percent": _percent(counts.get(key, 0), total) if published[key] is not None else None,
+        }
+        for key, label in STAKEHOLDER_CATEGORIES.items()
+    ]
     warnings = []
-    noun = "contributions" if measure == "contributions" else "attendance"
     if total:
         md = sum(counts.get(k, 0) for k in MIGRANT_CATEGORIES)
         if 100.0 * md / total < settings.migrant_min_percent:
-            share = f"{_percent(md, total)}%" if suppress(md, t) is not None else f"fewer than {t}"
+            percent = _percent(md, total) if suppress(md, t) is not None else None
             warnings.append(
                 {
                     "measure": measure,
                     "kind": "migrant_diaspora_low",
-                    "message": (
-                        f"Migrant and diaspora associations together account for {share} of {noun}, "
-                        f"below the {settings.migrant_min_percent}% threshold."
-                    ),
+                    "percent": percent,
+                    "threshold": settings.migrant_min_percent,
+                    "message": _migrant_warning(measure, percent, t, settings.migrant_min_percent),
                 }
             )
         top_key, top_n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
         if 100.0 * top_n / total > settings.dominance_max_percent:
+            percent = _percent(top_n, total)
             warnings.append(
                 {
                     "measure": measure,
                     "kind": "dominance",
                     "category": top_key,
-                    "message": (
-                        f"{category_label(top_key)} account for {_percent(top_n, total)}% of {noun}, "
-                        f"above the {settings.dominance_max_percent}% threshold."
-                    ),
+                    "percent": percent,
+                    "threshold": settings.dominance_max_percent,
+                    "message": _dominance_warning(measure, category_label(top_key), percent, settings.dominance_max_percent),
                 }
             )
-    return {"total": suppress(total, t), "shares": shares}, warnings
+    return {"total": pub.one(total), "shares": shares}, warnings
+
+
+def suppression_note(threshold: int, applied: bool, complementary: bool) -> str:
+    """The sentence every output carries about suppressed counts."""
+    note = _(
+        "Counts from 1 to %(below)s are not published (shown as “<%(t)s”) so that no contributor "
+        "can be singled out; shares are not given for them either.", below=threshold - 1, t=threshold,
+    )
+    if applied:
+        note += " " + _("Some counts in this summary were suppressed.")
+    if complementary:
+        note += " " + _(
+            "Where a single hidden count could have been worked out from a total, "
+            "a second count of the same row was hidden too."
+        )
+    return note
 
 
 def compile_statistics(consultations: list[Consultation], settings: Settings) -> dict:
-    """Every count of the summary, by SQL aggregation, with small counts suppressed.
+    """Every count of the summary, by SQL aggregation, with small counts suppressed
+    (primary and, within each row that has a published total, complementary).
     (``_signature`` holds the raw signature counts for :func:`compile_sections`: pop it
     before the dictionary goes anywhere.)"""
     ids = [c.id for c in consultations]
     t = settings.privacy_threshold
+    pub = _Publication(t)
 
     signature = signature_counts(ids)
     by_objective: dict[int, dict] = {}
@@ -863,9 +975,9 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
             {
                 "objective": o,
                 "title": objective(o).title,
-                "total": suppress(row["total"], t),
-                "kinds": {k: suppress(row["kinds"].get(k, 0), t) for k in CONTRIBUTION_KINDS},
-                "categories": {k: suppress(row["categories"].get(k, 0), t) for k in STAKEHOLDER_CATEGORIES},
+                "total": pub.one(row["total"]),
+                "kinds": pub.row({k: row["kinds"].get(k, 0) for k in CONTRIBUTION_KINDS}),
+                "categories": pub.row({k: row["categories"].get(k, 0) for k in STAKEHOLDER_CATEGORIES}),
             }
         )
 
@@ -877,7 +989,11 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
         att_category[category] = att_category.get(category, 0) + n
     attendance_total = sum(att_category.values())
 
-    def voice_rows(counts):
+    def voice_rows(counts: dict[tuple, int]) -> list[dict]:
+        # The levels of one category add up to the category's published count: one row each.
+        published: dict[tuple, int | None] = {}
+        for category in {c for c, _ in counts}:
+            published.update(pub.row({key: n for key, n in counts.items() if key[0] == category}))
         order = list(STAKEHOLDER_CATEGORIES)
         return [
             {
@@ -885,13 +1001,13 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
                 "category_label": category_label(c),
                 "governance_level": lvl,
                 "governance_level_label": level_label(lvl) if lvl else None,
-                "count": suppress(n, t),
+                "count": published[(c, lvl)],
             }
-            for (c, lvl), n in sorted(counts.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0][1] or ""))
+            for (c, lvl) in sorted(counts, key=lambda key: (order.index(key[0]) if key[0] in order else 99, key[1] or ""))
         ]
 
-    contrib_repr, contrib_warnings = _representation(by_category, settings, "contributions")
-    att_repr, att_warnings = _representation(att_category, settings, "attendance")
+    contrib_repr, contrib_warnings = _representation(by_category, settings, "contributions", pub)
+    att_repr, att_warnings = _representation(att_category, settings, "attendance", pub)
 
     per_consultation = consultation_objective_counts(ids)
     focus = focus_rows(ids)
@@ -905,32 +1021,28 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
     ]
     comparison = {
         "consultation_ids": ids,
-        "rows": [
-            {
-                "objective": o,
-                "title": objective(o).title,
-                "counts": [suppress(per_consultation.get((cid, o), 0), t) for cid in ids],
-            }
-            for o in range(1, OBJECTIVE_COUNT + 1)
-        ],
+        "rows": [],
     }
-    suppressed_any = any(
-        0 < n < t
-        for n in (
-            [n for row in by_objective.values() for n in (*row["kinds"].values(), *row["categories"].values())]
-            + list(by_voice.values())
-            + [n for *_, n in attendance]
-            + list(per_consultation.values())
-            + list(kinds.values())
+    for o in range(1, OBJECTIVE_COUNT + 1):
+        published = pub.row({cid: per_consultation.get((cid, o), 0) for cid in ids})
+        comparison["rows"].append(
+            {"objective": o, "title": objective(o).title, "counts": [published[cid] for cid in ids]}
         )
-    )
+
+    from ..contributions.services import contributions_by_language
+
+    languages = contributions_by_language(ids)
+    published_languages = pub.row(languages)
+    by_language = [
+        {"language": code, "label": _(LANGUAGES[code]) if code in LANGUAGES else code, "count": published_languages[code]}
+        for code in sorted(languages, key=lambda code: (-languages[code], code))
+    ]
+
+    totals = {"contributions": pub.one(total), **pub.row(kinds), "attendance": pub.one(attendance_total)}
     return {
-        "totals": {
-            "contributions": suppress(total, t),
-            **{k: suppress(n, t) for k, n in kinds.items()},
-            "attendance": suppress(attendance_total, t),
-        },
+        "totals": totals,
         "by_objective": objective_rows,
+        "by_language": by_language,
         "focus_without_input": focus_without_input,
         "participation": {
             "contributions": voice_rows(by_voice),
@@ -944,12 +1056,9 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
         "comparison": comparison,
         "suppression": {
             "threshold": t,
-            "applied": suppressed_any,
-            "note": (
-                f"Counts from 1 to {t - 1} are not published (shown as “<{t}”) so that no contributor "
-                "can be singled out; shares are not given for them either."
-                + (" Some counts in this summary were suppressed." if suppressed_any else "")
-            ),
+            "applied": pub.primary or pub.complementary,
+            "complementary": pub.complementary,
+            "note": suppression_note(t, pub.primary or pub.complementary, pub.complementary),
         },
         "empty": total == 0,
         "_signature": signature,
@@ -999,8 +1108,8 @@ def compile_sections(
         out.append(
             {
                 "key": sec.key,
-                "label": sec.label,
-                "question": sec.question,
+                "label": section_label(sec.key),
+                "question": _(sec.question),
                 "is_item": sec.is_item,
                 "objectives": objectives,
                 "kinds": list(sec.kinds),
@@ -1031,9 +1140,9 @@ def compile_summary(
         mapping = {s.key: list(s.default_objectives) for s in review_sections()}
     if title is None:
         title = (
-            f"Summary: {consultations[0].title}"
+            _("Summary: %(title)s", title=consultations[0].title)
             if len(consultations) == 1
-            else f"National compilation of {len(consultations)} consultations"
+            else _("National compilation of %(n)s consultations", n=len(consultations))
         )
     meta = {
         "schema": SCHEMA,
@@ -1047,7 +1156,7 @@ def compile_summary(
                 "id": c.id,
                 "title": c.title,
                 "kind": c.kind,
-                "kind_label": CONSULTATION_KINDS.get(c.kind, c.kind),
+                "kind_label": _(CONSULTATION_KINDS[c.kind]) if c.kind in CONSULTATION_KINDS else c.kind,
                 "territory": c.territory,
                 "opens_on": c.opens_on.isoformat(),
                 "closes_on": c.closes_on.isoformat(),
