@@ -58,6 +58,17 @@ def init_app(app: Flask) -> None:
         for role, email, password in DEMO_ACCOUNTS:
             click.echo(f"  {role:<12} {email:<36} {password}")
 
+    @app.cli.command("purge-unconfirmed")
+    @click.option("--days", default=7, show_default=True, type=click.IntRange(min=1),
+                  help="Delete accounts registered more than this many days ago and never confirmed.")
+    def purge_unconfirmed_command(days: int) -> None:
+        """Delete accounts whose e-mail address was never confirmed (run it daily from cron)."""
+        from .accounts.services import purge_unconfirmed
+
+        count = purge_unconfirmed(days)
+        db.session.commit()
+        click.echo(f"Deleted {count} unconfirmed account{'s' if count != 1 else ''}.")
+
     @app.cli.command("backup")
     @click.argument("path", required=False, type=click.Path(dir_okay=True, path_type=Path))
     def backup_command(path: Path | None) -> None:

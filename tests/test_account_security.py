@@ -381,3 +381,26 @@ def test_tokens_are_removed_with_their_account(make_user):
     services.delete_account(user, keep_contributions=True)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AccountToken)) == 0
+
+
+def test_unconfirmed_accounts_are_purged_after_a_week(app, make_user):
+    from datetime import timedelta
+
+    from consultations.accounts.models import User
+    from consultations.extensions import db
+    from consultations.timeutil import utcnow
+
+    confirmed_old = make_user(email="kept@example.org")
+    stale = make_user(email="never-confirmed@example.org")
+    fresh = make_user(email="just-registered@example.org")
+    stale.email_confirmed_at = fresh.email_confirmed_at = None
+    confirmed_old.created_at = stale.created_at = utcnow() - timedelta(days=8)
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["purge-unconfirmed", "--days", "7"])
+    assert result.exit_code == 0 and "Deleted 1 unconfirmed account." in result.output
+    db.session.expire_all()
+    emails = set(db.session.scalars(db.select(User.email)))
+    assert "never-confirmed@example.org" not in emails
+    assert {"kept@example.org", "just-registered@example.org"} <= emails
+    assert app.test_cli_runner().invoke(args=["purge-unconfirmed", "--days", "0"]).exit_code == 2

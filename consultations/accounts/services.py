@@ -471,3 +471,16 @@ def delete_account(user: User, *, keep_contributions: bool) -> dict:
     db.session.flush()
     db.session.expire_all()
     return {"deleted": deleted, "kept": kept}
+
+
+def purge_unconfirmed(older_than_days: int) -> int:
+    """Delete the accounts whose e-mail address was never confirmed, registered more
+    than ``older_than_days`` ago: they never could log in, and keeping an address
+    nobody proved to own is keeping personal data for nothing. Returns how many."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    stale = list(
+        db.session.scalars(select(User).where(User.email_confirmed_at.is_(None), User.created_at < cutoff))
+    )
+    for user in stale:
+        delete_account(user, keep_contributions=False)
+    return len(stale)
