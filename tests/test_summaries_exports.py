@@ -440,3 +440,50 @@ def test_word_and_pdf_are_bounded_in_size(app, client, rich):
     response = client.get(f"/consultations/{consultation.id}/summary/download.xlsx")
     assert response.status_code == 200
     response.close()
+
+
+@pytest.mark.parametrize("locale", ["es", "ar"])
+def test_documents_come_in_the_interface_language(app, client, rich, locale):
+    """The summary page and every document are in the reader's language: headings,
+    table headers, warnings, questionnaire, labels; user text stays as written."""
+    from flask_babel import force_locale, gettext
+
+    consultation, organiser, items = rich
+    login(client, organiser)
+    client.post("/language", data={"locale": locale, "next": "/"})
+    with app.test_request_context(), force_locale(locale):
+        words = {english: gettext(english) for english in (
+            "Contents", "Whose voice", "Annex: all contributions", "Question %(number)s (%(item)s)",
+            "Contributions by language", "By objective", "Good practice", "The review questionnaire",
+        )}
+        question = gettext(services.section("2k").question)
+    for english, translated in words.items():
+        assert translated and translated != english, english  # a real translation exists
+    base = f"/consultations/{consultation.id}/summary"
+
+    page = client.get(base).get_data(as_text=True)
+    assert f'lang="{locale}"' in page and words["Whose voice"] in page and question in page
+    assert "Whose voice" not in page and "Counts by GCM objective" not in page
+
+    _, data = _get(client, base + "/download.docx")
+    text, document = _docx_text(data)
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[0] == words["Contents"] and words["Annex: all contributions"] in headings
+    assert words["Question %(number)s (%(item)s)"] % {"number": 2, "item": "k"} in headings
+    assert question in text and "Search and rescue by Salvamento Marítimo" in text  # user text as written
+    assert words["Good practice"] in text and "Whose voice" not in text
+
+    _, data = _get(client, base + "/download.xlsx")
+    workbook = load_workbook(io.BytesIO(data))
+    assert words["By objective"][:31] in workbook.sheetnames
+    workbook.close()
+
+    _, data = _get(client, base + "/download.md")
+    assert f"## {words['Whose voice']}" in data.decode()
+
+    _, data = _get(client, base + "/download.pdf")
+    assert PdfReader(io.BytesIO(data)).trailer["/Root"]["/Lang"] == locale
+    text = " ".join(_pdf_text(data).split())
+    # pdftotext reorders right-to-left text (punctuation, lam-alef): read Spanish only.
+    if PDFTOTEXT and locale != "ar":
+        assert words["Annex: all contributions"] in text and question in text

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask_babel import gettext
 
 from ..i18n import text_direction
-from ..reference import STAKEHOLDER_CATEGORIES
+from ..reference import STAKEHOLDER_CATEGORIES, category_label
 
 # Colour-blind-safe palette (Okabe-Ito and Tol), one colour per stakeholder category.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#332288", "#999999"]
@@ -92,7 +92,7 @@ def objectives_chart(meta: dict) -> Chart:
         if r["total"] is None:
             parts.append(gettext("objective %(number)s: fewer than %(t)s", number=r["objective"], t=threshold))
         elif r["total"]:
-            cats = [f"{gettext(STAKEHOLDER_CATEGORIES[k])} {v}" for k, v in r["categories"].items() if v]
+            cats = [f"{category_label(k)} {v}" for k, v in r["categories"].items() if v]
             shown_sum = sum(v for v in r["categories"].values() if v)
             if shown_sum < r["total"]:
                 cats.append(gettext("categories not shown together %(count)s", count=r["total"] - shown_sum))
@@ -128,7 +128,7 @@ def representation_chart(meta: dict) -> Chart:
     ax.legend(fontsize=8, frameon=False)
 
     def describe(shares):
-        label = {s["category"]: gettext(STAKEHOLDER_CATEGORIES[s["category"]]) for s in shares}
+        label = {s["category"]: category_label(s["category"]) for s in shares}
         known = [f"{label[s['category']]} {s['percent']}%" for s in shares if s["percent"]]
         hidden = [label[s["category"]] for s in shares if s["percent"] is None]
         text = ", ".join(known) if known else gettext("none")

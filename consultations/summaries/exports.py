@@ -7,11 +7,15 @@ name or an e-mail address: the compilation never selects them.
 from __future__ import annotations
 
 import csv
+import gc
 import html
 import io
 import json
 import re
+from contextlib import contextmanager
 from typing import Iterable, Iterator
+
+from flask_babel import gettext as _
 
 from ..reference import CONTRIBUTION_KINDS, STAKEHOLDER_CATEGORIES, N_, objective
 from .charts import Chart, charts_for
@@ -76,10 +80,24 @@ def filename(meta: dict, ext: str) -> str:
 
 def status_line(meta: dict) -> str:
     if meta["status"] == "published":
-        return f"Published version {meta['version']}, {meta['published_at'][:10]}"
+        return _("Published version %(number)s, %(date)s", number=meta["version"], date=meta["published_at"][:10])
     if meta["status"] == "draft":
-        return f"Draft, not published — compiled {meta['generated_at'][:10]}"
-    return f"Compiled {meta['generated_at'][:10]}"
+        return _("Draft, not published — compiled %(date)s", date=meta["generated_at"][:10])
+    return _("Compiled %(date)s", date=meta["generated_at"][:10])
+
+
+# The words of the documents are in the interface language of the request that makes
+# them (a published version keeps the language it was published in).
+_MEASURES = {"contributions": lambda: _("Contributions"), "attendance": lambda: _("Attendance")}
+
+
+def _labels(labels: dict) -> list[str]:
+    """The translated labels of a reference dict (kinds, stakeholder categories)."""
+    return [_(label) for label in labels.values()]
+
+
+def _totals_header() -> list[str]:
+    return [_("Contributions"), _("Challenges"), _("Proposals"), _("Good practices"), _("Attendance")]
 
 
 def _objective_label(n: int) -> str:
@@ -93,9 +111,9 @@ def _objectives_text(numbers) -> str:
 def _provenance(c: dict) -> str:
     parts = [c["kind_label"], c["voice"], c["consultation"]]
     if c["roundtable"]:
-        parts.append(f"roundtable “{c['roundtable']}” ({c['roundtable_date']})")
-    parts.append(f"objectives {', '.join(str(n) for n in c['objectives'])}")
-    parts.append(f"ref. #{c['id']}")
+        parts.append(_("roundtable “%(title)s” (%(date)s)", title=c["roundtable"], date=c["roundtable_date"]))
+    parts.append(_("objectives %(numbers)s", numbers=", ".join(str(n) for n in c["objectives"])))
+    parts.append(_("ref. #%(id)s", id=c["id"]))
     return " · ".join(parts)
 
 
@@ -160,55 +178,55 @@ def markdown_chunks(compiled) -> Iterator[str]:
     meta = compiled.meta
     t = meta["suppression"]["threshold"]
     yield f"# {_md_line(meta['title'])}\n\n*{status_line(meta)}*\n\n"
-    yield "## About this summary\n\n"
+    yield f"## {_('About this summary')}\n\n"
     for c in meta["consultations"]:
-        yield f"- {_md_line(c['title'])} ({c['kind_label']}, {c['territory'] or 'no territory'}, {c['opens_on']} – {c['closes_on']})\n"
+        yield f"- {_md_line(c['title'])} ({c['kind_label']}, {c['territory'] or _('no territory')}, {c['opens_on']} – {c['closes_on']})\n"
     yield "\n" + meta["suppression"]["note"] + "\n\n"
     if meta["empty"]:
-        yield "**This summary has no contributions yet.**\n\n"
+        yield f"**{_('This summary has no contributions yet.')}**\n\n"
     totals = meta["totals"]
     yield _md_table(
-        ["Contributions", "Challenges", "Proposals", "Good practices", "Attendance"],
+        _totals_header(),
         [[shown(totals["contributions"], t), shown(totals["challenge"], t), shown(totals["proposal"], t),
           shown(totals["good_practice"], t), shown(totals["attendance"], t)]],
     )
     if meta.get("by_language"):
-        yield "**Contributions by language**\n\n"
-        yield _md_table(["Language", "Contributions"], [[r["label"], shown(r["count"], t)] for r in meta["by_language"]])
-    yield "## Whose voice\n\n"
+        yield f"**{_('Contributions by language')}**\n\n"
+        yield _md_table([_("Language"), _("Contributions")], [[r["label"], shown(r["count"], t)] for r in meta["by_language"]])
+    yield f"## {_('Whose voice')}\n\n"
     for w in meta["representation"]["warnings"]:
-        yield f"> **Warning:** {w['message']}\n\n"
+        yield f"> **{_('Warning:')}** {w['message']}\n\n"
     rep = meta["representation"]
     yield _md_table(
-        ["Stakeholder category", "Contributions", "Share", "Attendance", "Share"],
+        [_("Stakeholder category"), _("Contributions"), _("Share"), _("Attendance"), _("Share")],
         [
             [a["label"], shown(a["count"], t), "" if a["percent"] is None else f"{a['percent']}%",
              shown(b["count"], t), "" if b["percent"] is None else f"{b['percent']}%"]
             for a, b in zip(rep["contributions"]["shares"], rep["attendance"]["shares"])
         ],
     )
-    yield "## Participation by category and governance level\n\n"
+    yield f"## {_('Participation by category and governance level')}\n\n"
     for measure in ("contributions", "attendance"):
         rows = meta["participation"][measure]
-        yield f"**{measure.capitalize()}**\n\n"
+        yield f"**{_MEASURES[measure]()}**\n\n"
         if rows:
             yield _md_table(
                 ["Stakeholder category", "Governance level", "Count"],
                 [[r["category_label"], r["governance_level_label"] or "", shown(r["count"], t)] for r in rows],
             )
         else:
-            yield "None recorded.\n\n"
-    yield "## Contributions by GCM objective\n\n"
+            yield _("None recorded.") + "\n\n"
+    yield f"## {_('Contributions by GCM objective')}\n\n"
     yield _md_table(
-        ["GCM objective", *CONTRIBUTION_KINDS.values(), "Total"],
+        [_("GCM objective"), *_labels(CONTRIBUTION_KINDS), _("Total")],
         [[_objective_label(r["objective"]), *(shown(r["kinds"][k], t) for k in CONTRIBUTION_KINDS), shown(r["total"], t)]
          for r in meta["by_objective"]],
     )
     if meta["focus_without_input"]:
-        yield "**Objectives in focus that received no input:** " + ", ".join(
+        yield f"**{_('Objectives in focus that received no input:')}** " + ", ".join(
             _objective_label(f["objective"]) for f in meta["focus_without_input"]
         ) + "\n\n"
-    yield "## The review questionnaire\n\n"
+    yield f"## {_('The review questionnaire')}\n\n"
     for s in meta["sections"]:
         yield f"### {s['label']}\n\n*{_md_line(s['question'])}*\n\n"
         for n in s["narratives"]:
@@ -217,27 +235,27 @@ def markdown_chunks(compiled) -> Iterator[str]:
             yield n["text_md"].strip() + "\n\n"
         cited = s["pinned"] or s["proposed"]
         if cited:
-            yield ("Cited contributions:" if s["pinned"] else "Related contributions (proposed from the objectives):") + "\n\n"
+            yield (_("Cited contributions:") if s["pinned"] else _("Related contributions (proposed from the objectives):")) + "\n\n"
             for c in cited:
                 yield f"- {_md_line(c['title'])} — {_provenance(c)}\n"
             more = s["proposed_count"] - len(s["proposed"]) if not s["pinned"] else 0
             if more > 0:
-                yield f"- … and {more} more in the annex\n"
+                yield "- " + _("… and %(n)s more in the annex", n=more) + "\n"
             yield "\n"
     if len(meta["consultations"]) > 1:
-        yield "## Consultations compared by objective\n\n"
+        yield f"## {_('Consultations compared by objective')}\n\n"
         titles = [c["title"] for c in meta["consultations"]]
         yield _md_table(
-            ["GCM objective", *titles],
+            [_("GCM objective"), *titles],
             [[_objective_label(r["objective"]), *(shown(n, t) for n in r["counts"])] for r in meta["comparison"]["rows"]],
         )
-    yield "## Good practices\n\n"
+    yield f"## {_('Good practices')}\n\n"
     any_gp = False
     for c in compiled.good_practices():
         any_gp = True
         yield f"- **{_md_line(c['title'])}** — {_provenance(c)}\n"
-    yield ("\n" if any_gp else "No good practices were contributed.\n\n")
-    yield "## Annex: all contributions\n\n"
+    yield ("\n" if any_gp else _("No good practices were contributed.") + "\n\n")
+    yield f"## {_('Annex: all contributions')}\n\n"
     current = None
     any_c = False
     for c in compiled.contributions():
@@ -247,7 +265,7 @@ def markdown_chunks(compiled) -> Iterator[str]:
             yield f"### {_objective_label(current)}\n\n"
         yield f"#### {_md_line(c['title'])}\n\n*{_provenance(c)}*\n\n{c['body_md'].strip()}\n\n"
     if not any_c:
-        yield "No contributions.\n"
+        yield _("No contributions.") + "\n"
 
 
 # -- XLSX --------------------------------------------------------------------------
@@ -262,7 +280,8 @@ def to_xlsx(compiled) -> bytes:
     bold = Font(bold=True)
 
     def sheet(title, header, rows):
-        ws = wb.create_sheet(title)
+        # A sheet's name: at most 31 characters, none of []:*?/\ (whatever the language).
+        ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", title)[:31].strip())
         head = []
         for h in header:
             cell = WriteOnlyCell(ws, value=neutralise(h))
@@ -276,22 +295,22 @@ def to_xlsx(compiled) -> bytes:
         return f"<{t}" if v is None else v
 
     sheet(
-        "About",
-        ["Field", "Value"],
+        _("About"),
+        [_("Field"), _("Value")],
         [
-            ["Title", meta["title"]],
-            ["Status", status_line(meta)],
-            *[["Consultation", f"{c['title']} ({c['opens_on']} – {c['closes_on']})"] for c in meta["consultations"]],
-            ["Privacy", meta["suppression"]["note"]],
-            ["Contributions", n(meta["totals"]["contributions"])],
-            ["Attendance", n(meta["totals"]["attendance"])],
-            *[["Warning", w["message"]] for w in meta["representation"]["warnings"]],
-            *([["Note", "This summary has no contributions yet."]] if meta["empty"] else []),
+            [_("Title"), meta["title"]],
+            [_("Status"), status_line(meta)],
+            *[[_("Consultation"), f"{c['title']} ({c['opens_on']} – {c['closes_on']})"] for c in meta["consultations"]],
+            [_("Privacy"), meta["suppression"]["note"]],
+            [_("Contributions"), n(meta["totals"]["contributions"])],
+            [_("Attendance"), n(meta["totals"]["attendance"])],
+            *[[_("Warning"), w["message"]] for w in meta["representation"]["warnings"]],
+            *([[_("Note"), _("This summary has no contributions yet.")]] if meta["empty"] else []),
         ],
     )
     sheet(
-        "By objective",
-        ["Objective", "Title", *CONTRIBUTION_KINDS.values(), "Total", *STAKEHOLDER_CATEGORIES.values()],
+        _("By objective"),
+        [_("Objective"), _("Title"), *_labels(CONTRIBUTION_KINDS), _("Total"), *_labels(STAKEHOLDER_CATEGORIES)],
         [
             [r["objective"], r["title"], *(n(r["kinds"][k]) for k in CONTRIBUTION_KINDS), n(r["total"]),
              *(n(r["categories"][k]) for k in STAKEHOLDER_CATEGORIES)]
@@ -299,23 +318,23 @@ def to_xlsx(compiled) -> bytes:
         ],
     )
     sheet(
-        "Languages",
-        ["Language code", "Language", "Contributions"],
+        _("Languages"),
+        [_("Language code"), _("Language"), _("Contributions")],
         [[r["language"], r["label"], n(r["count"])] for r in meta.get("by_language", [])],
     )
     sheet(
-        "Participation",
-        ["Measure", "Stakeholder category", "Governance level", "Count"],
+        _("Participation"),
+        [_("Measure"), _("Stakeholder category"), _("Governance level"), _("Count")],
         [
-            [measure, r["category_label"], r["governance_level_label"] or "", n(r["count"])]
+            [_MEASURES[measure](), r["category_label"], r["governance_level_label"] or "", n(r["count"])]
             for measure in ("contributions", "attendance")
             for r in meta["participation"][measure]
         ],
     )
     rep = meta["representation"]
     sheet(
-        "Representation",
-        ["Stakeholder category", "Contributions", "Share of contributions (%)", "Attendance", "Share of attendance (%)"],
+        _("Representation"),
+        [_("Stakeholder category"), _("Contributions"), _("Share of contributions (%)"), _("Attendance"), _("Share of attendance (%)")],
         [
             [a["label"], n(a["count"]), a["percent"] if a["percent"] is not None else "", n(b["count"]),
              b["percent"] if b["percent"] is not None else ""]
@@ -323,8 +342,8 @@ def to_xlsx(compiled) -> bytes:
         ],
     )
     sheet(
-        "Sections",
-        ["Section", "Question", "Objectives", "Consultation", "Narrative (Markdown)", "Pinned contributions", "Proposed"],
+        _("Sections"),
+        [_("Section"), _("Question"), _("Objectives"), _("Consultation"), _("Narrative (Markdown)"), _("Pinned contributions"), _("Proposed")],
         [
             [s["label"], s["question"], _objectives_text(s["objectives"]),
              "; ".join(x["consultation"] for x in s["narratives"]),
@@ -334,24 +353,24 @@ def to_xlsx(compiled) -> bytes:
         ],
     )
     sheet(
-        "Focus without input",
-        ["Objective", "Title", "Consultations"],
+        _("Focus without input"),
+        [_("Objective"), _("Title"), _("Consultations")],
         [[f["objective"], f["title"], "; ".join(str(i) for i in f["consultation_ids"])] for f in meta["focus_without_input"]],
     )
     sheet(
-        "Comparison",
-        ["Objective", "Title", *(c["title"] for c in meta["consultations"])],
+        _("Comparison"),
+        [_("Objective"), _("Title"), *(c["title"] for c in meta["consultations"])],
         [[r["objective"], r["title"], *(n(v) for v in r["counts"])] for r in meta["comparison"]["rows"]],
     )
     sheet(
-        "Good practices",
+        _("Good practices"),
         CSV_COLUMNS,
         ([c["id"], c["url"], c["consultation_id"], c["consultation"], c["roundtable"] or "", c["roundtable_date"] or "",
           c["kind"], c["title"], c["body_md"], _objectives_text(c["objectives"]), c["stakeholder_category"],
           c["governance_level"] or "", c["organisation"] or "", c["created_on"]] for c in compiled.good_practices()),
     )
     rows = csv_rows(compiled)
-    sheet("Contributions", next(rows), rows)
+    sheet(_("Contributions"), next(rows), rows)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -407,16 +426,21 @@ def _toc_field(doc, headings: list[str]) -> None:
 
 
 def _chapters(meta: dict) -> list[str]:
-    chapters = ["1. About this summary", "2. Whose voice", "3. Contributions by GCM objective", "4. The review questionnaire"]
-    n = 5
+    titles = [_("About this summary"), _("Whose voice"), _("Contributions by GCM objective"), _("The review questionnaire")]
     if len(meta["consultations"]) > 1:
-        chapters.append(f"{n}. Consultations compared by objective")
-        n += 1
-    chapters += [f"{n}. Good practices", "Annex: all contributions"]
+        titles.append(_("Consultations compared by objective"))
+    titles.append(_("Good practices"))
+    chapters = [f"{n}. {title}" for n, title in enumerate(titles, start=1)]
+    chapters.append(_("Annex: all contributions"))
     return chapters
 
 
 def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
+    with gc_paused():
+        return _build_docx(compiled, charts)
+
+
+def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
     from docx import Document
     from docx.enum.text import WD_BREAK
     from docx.shared import Inches, Pt
@@ -477,18 +501,18 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
         doc.add_picture(io.BytesIO(c.png), width=Inches(6.2))
         doc.inline_shapes[-1]._inline.docPr.set("descr", xml_safe(c.alt))
         doc.inline_shapes[-1]._inline.docPr.set("title", xml_safe(c.title))
-        para("Text alternative: " + c.alt, italic=True)
+        para(_("Text alternative: %(text)s", text=c.alt), italic=True)
 
     # Title page
     para(meta["title"], "Title")
     para(status_line(meta), "Subtitle")
-    para("Compiled by Mesa for the national review of the Global Compact for Safe, Orderly and Regular Migration (GCM).")
+    para(_("Compiled by Mesa for the national review of the Global Compact for Safe, Orderly and Regular Migration (GCM)."))
     for c in meta["consultations"]:
-        para(f"{c['title']} — {c['kind_label']}, {c['territory'] or 'no territory'}, {c['opens_on']} – {c['closes_on']}",
+        para(f"{c['title']} — {c['kind_label']}, {c['territory'] or _('no territory')}, {c['opens_on']} – {c['closes_on']}",
              "List Bullet")
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
-    heading("Contents", 1)
+    heading(_("Contents"), 1)
     chapters = _chapters(meta)
     _toc_field(doc, chapters)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -496,25 +520,25 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
     heading(chapters[0], 1)
     para(meta["suppression"]["note"])
     if meta["empty"]:
-        para("This summary has no contributions yet: the consultations selected received no input.", bold=True)
+        para(_("This summary has no contributions yet: the consultations selected received no input."), bold=True)
     totals = meta["totals"]
     table(
-        ["Contributions", "Challenges", "Proposals", "Good practices", "Attendance"],
+        _totals_header(),
         [[shown(totals["contributions"], t), shown(totals["challenge"], t), shown(totals["proposal"], t),
           shown(totals["good_practice"], t), shown(totals["attendance"], t)]],
     )
     if meta.get("by_language"):
-        para("Contributions by language", bold=True)
-        table(["Language", "Contributions"], [[r["label"], shown(r["count"], t)] for r in meta["by_language"]])
+        para(_("Contributions by language"), bold=True)
+        table([_("Language"), _("Contributions")], [[r["label"], shown(r["count"], t)] for r in meta["by_language"]])
 
     heading(chapters[1], 1)
     for w in meta["representation"]["warnings"]:
-        para("Warning: " + w["message"], bold=True)
+        para(_("Warning:") + " " + w["message"], bold=True)
     if not meta["representation"]["warnings"]:
-        para("No representation warning at the thresholds set for this summary.")
+        para(_("No representation warning at the thresholds set for this summary."))
     rep = meta["representation"]
     table(
-        ["Stakeholder category", "Contributions", "Share", "Attendance", "Share"],
+        [_("Stakeholder category"), _("Contributions"), _("Share"), _("Attendance"), _("Share")],
         [
             [a["label"], shown(a["count"], t), "" if a["percent"] is None else f"{a['percent']}%",
              shown(b["count"], t), "" if b["percent"] is None else f"{b['percent']}%"]
@@ -522,25 +546,25 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
         ],
     )
     chart(charts[1])
-    heading("Participation by category and governance level", 2)
+    heading(_("Participation by category and governance level"), 2)
     for measure in ("contributions", "attendance"):
         rows = meta["participation"][measure]
-        para(measure.capitalize(), bold=True)
+        para(_MEASURES[measure](), bold=True)
         if rows:
-            table(["Stakeholder category", "Governance level", "Count"],
+            table([_("Stakeholder category"), _("Governance level"), _("Count")],
                   [[r["category_label"], r["governance_level_label"] or "", shown(r["count"], t)] for r in rows])
         else:
-            para("None recorded.")
+            para(_("None recorded."))
 
     heading(chapters[2], 1)
     chart(charts[0])
     table(
-        ["GCM objective", *CONTRIBUTION_KINDS.values(), "Total"],
+        [_("GCM objective"), *_labels(CONTRIBUTION_KINDS), _("Total")],
         [[_objective_label(r["objective"]), *(shown(r["kinds"][k], t) for k in CONTRIBUTION_KINDS), shown(r["total"], t)]
          for r in meta["by_objective"] if r["total"] != 0],
     )
     if meta["focus_without_input"]:
-        para("Objectives in focus that received no input: "
+        para(_("Objectives in focus that received no input:") + " "
              + ", ".join(_objective_label(f["objective"]) for f in meta["focus_without_input"]))
 
     heading(chapters[3], 1)
@@ -554,22 +578,22 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
                 if block.strip():
                     para(block)
         if not s["narratives"]:
-            para("No narrative written for this section.", italic=True)
+            para(_("No narrative written for this section."), italic=True)
         cited = s["pinned"] or s["proposed"]
         if cited:
-            para("Cited contributions:" if s["pinned"] else "Related contributions (proposed from the objectives):", bold=True)
+            para(_("Cited contributions:") if s["pinned"] else _("Related contributions (proposed from the objectives):"), bold=True)
             for c in cited:
                 para(f"{c['title']} — {_provenance(c)}", "List Bullet")
             more = s["proposed_count"] - len(s["proposed"]) if not s["pinned"] else 0
             if more > 0:
-                para(f"… and {more} more in the annex.", italic=True)
+                para(_("… and %(n)s more in the annex.", n=more), italic=True)
 
     index = 4
     if len(meta["consultations"]) > 1:
         heading(chapters[index], 1)
         index += 1
         table(
-            ["GCM objective", *(c["title"] for c in meta["consultations"])],
+            [_("GCM objective"), *(c["title"] for c in meta["consultations"])],
             [[_objective_label(r["objective"]), *(shown(v, t) for v in r["counts"])]
              for r in meta["comparison"]["rows"]],
         )
@@ -580,7 +604,7 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
         para(c["title"], bold=True)
         para(_provenance(c), italic=True)
     if not any_gp:
-        para("No good practices were contributed.")
+        para(_("No good practices were contributed."))
 
     heading(chapters[-1], 1)
     current = None
@@ -596,7 +620,7 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
         if body:
             para(body)
     if not any_c:
-        para("No contributions.")
+        para(_("No contributions."))
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -632,23 +656,26 @@ def _pdf_html(page: str):
     return HTML(string=page, url_fetcher=URLFetcher(allowed_protocols={"data"}, allow_redirects=False))
 
 
-def _pdf_render(page: str) -> tuple[bytes, int]:
-    """The PDF of one document and its number of pages.
-
-    The cyclic garbage collector is paused meanwhile: WeasyPrint makes millions of objects
-    and frees nearly all of them by reference counting, and collections run again and
-    again over the growing heap would add about a quarter to the time, for next to no
-    memory."""
-    import gc
-
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while a large document is built: WeasyPrint and
+    python-docx make millions of objects and free nearly all of them by reference
+    counting, and collections run again and again over the growing heap add about a
+    quarter to the time, for next to no memory."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        document = _pdf_html(page).render()
-        return document.write_pdf(), len(document.pages)
+        yield
     finally:
         if enabled:
             gc.enable()
+
+
+def _pdf_render(page: str) -> tuple[bytes, int]:
+    """The PDF of one document and its number of pages (garbage collector paused)."""
+    with gc_paused():
+        document = _pdf_html(page).render()
+        return document.write_pdf(), len(document.pages)
 
 
 def _pdf_in_worker(page: str) -> bytes:
@@ -778,6 +805,7 @@ def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "") -> b
             # out than the contribution's HTML.
             plain=plain_text,
             good_practices=good_practices,
+            totals_header=_totals_header(),
             base_url=base_url,
             **part,
         )
