@@ -19,6 +19,7 @@ from ..timeutil import utcnow
 from .models import ROLES, AccountToken, User
 from .passwords import MIN_PASSWORD_LENGTH, password_problem  # noqa: F401  (re-exported)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 # Compared against when the e-mail is unknown, so both cases cost the same time.
 _DUMMY_HASH = generate_password_hash("mesa-dummy-password")
 
@@ -397,7 +398,7 @@ def deletion_refusal(user: User) -> str | None:
     from ..consultations.models import Consultation, consultation_organisers
 
     if user.role == "admin" and count_admins() <= 1:
-        return "You are the last administrator: make someone else administrator before deleting your account."
+        return _("You are the last administrator: make someone else administrator before deleting your account.")
     organisers = (
         select(func.count())
         .select_from(consultation_organisers)
@@ -410,9 +411,10 @@ def deletion_refusal(user: User) -> str | None:
         .where(Consultation.organisers.any(User.id == user.id), organisers == 1)
     )
     if sole:
-        return (
-            f"You are the only organiser of {sole} consultation{'s' if sole != 1 else ''}: "
-            "add another organiser to each before deleting your account."
+        return ngettext(
+            "You are the only organiser of %(num)s consultation: add another organiser to it before deleting your account.",
+            "You are the only organiser of %(num)s consultations: add another organiser to each before deleting your account.",
+            sole,
         )
     return None
 

@@ -176,18 +176,18 @@ def users_by_emails(emails: list[str]) -> tuple[list[User], list[str]]:
 def registration_refusal(user, roundtable: Roundtable) -> str | None:
     """Why ``user`` may not register people for ``roundtable`` now, or None."""
     if user is None or not user.is_authenticated:
-        return "Log in to register."
+        return _("Log in to register.")
     consultation = roundtable.consultation
     if consultation.is_draft:
-        return "This consultation is not open yet."
+        return _("This consultation is not open yet.")
     moment = now()
     if roundtable.ends_at <= moment:
-        return "This roundtable has already taken place."
+        return _("This roundtable has already taken place.")
     if roundtable.registration_closes_at is not None and moment >= roundtable.registration_closes_at:
-        return "Registration for this roundtable is closed."
+        return _("Registration for this roundtable is closed.")
     if consultation.kind == "local_council" and not permissions.can_manage_consultation(user, consultation):
         if user.organisation_id is None or not is_current_member(consultation, user.organisation_id):
-            return "Only member and observer organisations of this council may register."
+            return _("Only member and observer organisations of this council may register.")
     return None
 
 
@@ -239,7 +239,7 @@ def register(roundtable: Roundtable, registrant: User, *, name: str = "", show_n
 def _duplicate_message(name: str) -> str:
     if name:
         return f"{name} is already registered for this roundtable."
-    return "You are already registered. To register a colleague, give their name."
+    return _("You are already registered. To register a colleague, give their name.")
 
 
 def _active_registration(roundtable_id: int, registrant_id: int, key: str):
@@ -454,9 +454,9 @@ def publish_minutes(roundtable: Roundtable, minutes: str) -> Roundtable:
 
 def capture_refusal(user, roundtable: Roundtable) -> str | None:
     if not permissions.can_capture(user, roundtable):
-        return "Only the roundtable's facilitators and the consultation's organisers can capture contributions."
+        return _("Only the roundtable's facilitators and the consultation's organisers can capture contributions.")
     if not roundtable.consultation.is_open:
-        return "Contributions can be captured while the consultation is open."
+        return _("Contributions can be captured while the consultation is open.")
     return None
 
 
