@@ -638,7 +638,7 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
 # numbers and gets them from a "folio" document of blank numbered pages laid over it.
 _PDF_PART_LINES = 3_000  # a part smaller than this would not repay starting a process
 _PDF_START_LINES = 1_000  # starting a worker (Python, WeasyPrint) costs about this many lines
-_PDF_FRONT_LINES = 300  # the title page, contents, tables and charts
+_PDF_FRONT_LINES = 2_000  # the title page, contents, tables and charts: about a second of layout
 _PDF_LINE_CHARS = 90
 _PDF_MAX_PROCESSES = 4
 # The workers run WeasyPrint's command line with the cyclic garbage collector off (see
