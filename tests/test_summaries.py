@@ -544,6 +544,46 @@ def test_complementary_suppression_protects_a_lone_hidden_count():
     assert services.protect({"b": 5, "a": 5, "c": 1}, 3)[0] == {"b": 5, "a": None, "c": None}
 
 
+def test_hidden_counts_that_could_only_be_ones_are_protected():
+    # Two hidden counts summing to 2 can only be 1 and 1: a third count goes with them.
+    assert services.protect({"a": 1, "b": 1, "c": 20, "d": 9}, 3) == ({"a": None, "b": None, "c": 20, "d": None}, True)
+    # Two small counts that can only be threshold - 1 each (2 + 2 at threshold 3).
+    assert services.protect({"a": 2, "b": 2, "c": 20, "d": 9}, 3)[0] == {"a": None, "b": None, "c": 20, "d": None}
+    # 1 + 2 is ambiguous (1+2 or 2+1): nothing more to hide.
+    assert services.protect({"a": 1, "b": 2, "c": 20}, 3) == ({"a": None, "b": None, "c": 20}, False)
+
+
+def test_other_tables_and_warnings_do_not_give_a_protected_count_back(app, make_consultation, make_contribution, voices):
+    """A category hidden in the shares table (to protect a small one) is hidden in the
+    participation table too, and no warning quotes a share that would give it back."""
+    consultation = make_consultation()
+    migrants, ngo = voices("migrant_association"), voices("ngo")
+    for _ in range(2):
+        make_contribution(consultation, author=migrants)
+    for _ in range(30):
+        make_contribution(consultation, author=ngo)
+    meta = _meta(consultation, threshold=5)
+    shares = {s["category"]: s["count"] for s in meta["representation"]["contributions"]["shares"]}
+    assert shares["migrant_association"] is None and shares["ngo"] is None  # 30 protects 2
+    assert meta["representation"]["contributions"]["total"] == 32
+    assert [r["count"] for r in meta["participation"]["contributions"]] == [None, None]
+    warnings = {w["kind"]: w for w in meta["representation"]["warnings"]}
+    assert warnings["dominance"]["percent"] is None and "93" not in warnings["dominance"]["message"]
+    assert "more than 50%" in warnings["dominance"]["message"]
+    assert warnings["migrant_diaspora_low"]["percent"] is None
+
+
+def test_the_migrant_share_is_not_quoted_when_one_of_its_parts_is_hidden(app, make_consultation, make_contribution, voices):
+    consultation = make_consultation()
+    for category, n in (("migrant_association", 2), ("diaspora_organisation", 8), ("trade_union", 6), ("ngo", 30)):
+        author = voices(category)
+        for _ in range(n):
+            make_contribution(consultation, author=author)
+    meta = _meta(consultation, threshold=5)
+    warning = next(w for w in meta["representation"]["warnings"] if w["kind"] == "migrant_diaspora_low")
+    assert warning["percent"] is None and "21.7" not in warning["message"]
+
+
 def test_no_published_row_gives_a_hidden_count_away(app, make_consultation, make_contribution, voices):
     """In every row of every table with a published total, a hidden count is never alone."""
     consultation = make_consultation(title="Small consultation")

@@ -211,7 +211,7 @@ def markdown_chunks(compiled) -> Iterator[str]:
         yield f"**{_MEASURES[measure]()}**\n\n"
         if rows:
             yield _md_table(
-                ["Stakeholder category", "Governance level", "Count"],
+                [_("Stakeholder category"), _("Governance level"), _("Count")],
                 [[r["category_label"], r["governance_level_label"] or "", shown(r["count"], t)] for r in rows],
             )
         else:
@@ -641,6 +641,7 @@ _PDF_START_LINES = 1_000  # starting a worker (Python, WeasyPrint) costs about t
 _PDF_FRONT_LINES = 2_000  # the title page, contents, tables and charts: about a second of layout
 _PDF_LINE_CHARS = 90
 _PDF_MAX_PROCESSES = 4
+_PDF_WORKER_SECONDS = 300  # a worker stuck longer than this fails the download
 # The workers run WeasyPrint's command line with the cyclic garbage collector off (see
 # _pdf_render) and, like _pdf_html, may load only data: URIs.
 _PDF_WORKER = "import gc; gc.disable(); from weasyprint.__main__ import main; main()"
@@ -682,8 +683,12 @@ def _pdf_in_worker(page: str) -> bytes:
     import subprocess
     import sys
 
-    command = [sys.executable, "-c", _PDF_WORKER, *_PDF_WORKER_OPTIONS]
-    done = subprocess.run(command, input=page.encode(), capture_output=True)
+    # -I: isolated (no current directory on sys.path, no PYTHON* variables).
+    command = [sys.executable, "-I", "-c", _PDF_WORKER, *_PDF_WORKER_OPTIONS]
+    try:
+        done = subprocess.run(command, input=page.encode(), capture_output=True, timeout=_PDF_WORKER_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"WeasyPrint took more than {_PDF_WORKER_SECONDS} s on a part of the report.") from None
     if done.returncode:
         error = done.stderr.decode(errors="replace")[-2000:]
         raise RuntimeError(f"WeasyPrint failed on a part of the report: {error}")

@@ -161,22 +161,32 @@ def suppress(n: int, threshold: int) -> int | None:
 def protect(counts: dict, threshold: int) -> tuple[dict, bool]:
     """One row of counts whose total is published elsewhere, as published.
 
-    Primary suppression hides every count from 1 to threshold - 1. When that hides
-    exactly one count of the row, the total minus the others would give it back, so
-    the smallest other non-zero count is hidden too (complementary suppression).
-    Returns the published row and whether a complementary count was hidden.
+    Primary suppression hides every count from 1 to threshold - 1. The total minus the
+    published counts gives the sum of the hidden ones, so more is hidden while that sum
+    would give them away: a single hidden count, hidden counts that can only all be 1
+    (their sum equals their number), or small counts that can only all be threshold - 1.
+    Each time, the smallest other non-zero count of the row is hidden too
+    (complementary suppression). Returns the published row and whether a complementary
+    count was hidden.
     """
     out = {k: suppress(n, threshold) for k, n in counts.items()}
-    hidden = [k for k, v in out.items() if v is None]
-    if len(hidden) != 1:
-        return out, False
-    others = [k for k, v in out.items() if v]  # published and non-zero
-    if not others:
-        # The hidden count is the whole total, itself below the threshold and hidden.
-        return out, False
-    smallest = min(others, key=lambda k: (counts[k], str(k)))
-    out[smallest] = None
-    return out, True
+    extra = False
+    while True:
+        hidden = [k for k, v in out.items() if v is None]
+        others = [k for k, v in out.items() if v]  # published and non-zero
+        if not hidden or not others:
+            # Nothing hidden, or the hidden counts are the whole total, itself hidden.
+            return out, extra
+        hidden_sum = sum(counts[k] for k in hidden)
+        all_small = all(counts[k] < threshold for k in hidden)
+        if not (
+            len(hidden) == 1
+            or hidden_sum == len(hidden)
+            or (all_small and hidden_sum == len(hidden) * (threshold - 1))
+        ):
+            return out, extra
+        out[min(others, key=lambda k: (counts[k], str(k)))] = None
+        extra = True
 
 
 # -- the summary row, revisions, optimistic locking ---------------------------------
@@ -874,7 +884,11 @@ def _migrant_warning(measure: str, percent: float | None, threshold: int, minimu
     )
 
 
-def _dominance_warning(measure: str, label: str, percent: float, maximum: int) -> str:
+def _dominance_warning(measure: str, label: str, percent: float | None, maximum: int) -> str:
+    if percent is None:  # its count is not published: say "more than", not how much
+        if measure == "contributions":
+            return _("%(category)s account for more than %(maximum)s%% of contributions.", category=label, maximum=maximum)
+        return _("%(category)s account for more than %(maximum)s%% of attendance.", category=label, maximum=maximum)
     if measure == "contributions":
         return _(
             "%(category)s account for %(percent)s%% of contributions, above the %(maximum)s%% threshold.",
@@ -903,7 +917,10 @@ def _representation(counts: dict[str, int], settings: Settings, measure: str, pu
     if total:
         md = sum(counts.get(k, 0) for k in MIGRANT_CATEGORIES)
         if 100.0 * md / total < settings.migrant_min_percent:
-            percent = _percent(md, total) if suppress(md, t) is not None else None
+            # The share only when each part of it is published: with one part hidden,
+            # the share and the other part would give it back.
+            shown = suppress(md, t) is not None and all(published.get(k) is not None for k in MIGRANT_CATEGORIES)
+            percent = _percent(md, total) if shown else None
             warnings.append(
                 {
                     "measure": measure,
@@ -915,7 +932,8 @@ def _representation(counts: dict[str, int], settings: Settings, measure: str, pu
             )
         top_key, top_n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
         if 100.0 * top_n / total > settings.dominance_max_percent:
-            percent = _percent(top_n, total)
+            # No share for a category whose count is hidden (to protect another one).
+            percent = _percent(top_n, total) if published.get(top_key) is not None else None
             warnings.append(
                 {
                     "measure": measure,
@@ -989,11 +1007,18 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
         att_category[category] = att_category.get(category, 0) + n
     attendance_total = sum(att_category.values())
 
-    def voice_rows(counts: dict[tuple, int]) -> list[dict]:
-        # The levels of one category add up to the category's published count: one row each.
+    def voice_rows(counts: dict[tuple, int], representation: dict) -> list[dict]:
+        # The levels of one category add up to the category's count in the shares table:
+        # one row each. A category whose count is hidden there has all its levels hidden,
+        # or adding them up would give it back.
+        hidden = {s["category"] for s in representation["shares"] if s["count"] is None}
         published: dict[tuple, int | None] = {}
         for category in {c for c, _ in counts}:
-            published.update(pub.row({key: n for key, n in counts.items() if key[0] == category}))
+            row = {key: n for key, n in counts.items() if key[0] == category}
+            if category in hidden:
+                published.update({key: None for key in row})
+            else:
+                published.update(pub.row(row))
         order = list(STAKEHOLDER_CATEGORIES)
         return [
             {
@@ -1045,8 +1070,8 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
         "by_language": by_language,
         "focus_without_input": focus_without_input,
         "participation": {
-            "contributions": voice_rows(by_voice),
-            "attendance": voice_rows({(c, lvl): n for c, lvl, n in attendance}),
+            "contributions": voice_rows(by_voice, contrib_repr),
+            "attendance": voice_rows({(c, lvl): n for c, lvl, n in attendance}, att_repr),
         },
         "representation": {
             "contributions": contrib_repr,
