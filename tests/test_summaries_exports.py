@@ -226,10 +226,16 @@ def test_spreadsheet_has_one_sheet_per_view_and_no_formulas(app, client, rich):
     for row in sheet.iter_rows():
         for cell in row:
             assert cell.data_type != "f", cell.value
+    # Formula-like text is kept as written, in text cells (no stray apostrophe: issue 10),
+    # marked "quote prefix" so that editing the cell keeps it text.
     titles = {r[header.index("title")] for r in rows}
-    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in titles and "'@SUM(1+1)" in titles
+    assert "=HYPERLINK(\"http://evil.example\",\"x\")" in titles and "@SUM(1+1)" in titles
     bodies = {r[header.index("body")] for r in rows}
-    assert "'+cmd|' /C calc'!A0" in bodies and "'-2+3" in bodies
+    assert "+cmd|' /C calc'!A0" in bodies and "-2+3" in bodies
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.lstrip().startswith(("=", "+", "-", "@")):
+                assert cell.data_type == "s" and cell.quotePrefix, cell.value
     organisations = {r[header.index("organisation")] for r in rows}
     assert organisations == {"Red Acoge", None}
     by_objective = workbook["By objective"]

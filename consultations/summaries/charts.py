@@ -2,11 +2,10 @@
 the same picture appears on the page, in the Word file and in the PDF. Every chart
 comes with a text alternative.
 
-Titles, labels and text alternatives are in the interface language. Matplotlib does not
-shape right-to-left scripts (Arabic letters would come out unjoined and reversed), so
-for a right-to-left language the words drawn inside the picture stay in English; the
-text alternative and the caption, which the browser or the document lays out, are
-translated."""
+Titles, labels, numbers and text alternatives are in the file's language (the interface
+language of the request). Matplotlib 3.11 lays text out with libraqm (HarfBuzz and
+FriBidi), so Arabic is drawn shaped and right to left, in DejaVu Sans, which has the
+Arabic letters."""
 from __future__ import annotations
 
 import base64
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 
-from ..i18n import text_direction
+from ..i18n import current_locale
 from ..reference import STAKEHOLDER_CATEGORIES, category_label
 
 # Colour-blind-safe palette (Okabe-Ito and Tol), one colour per stakeholder category.
@@ -34,10 +33,32 @@ class Chart:
 
 
 def _drawn(message: str, **variables) -> str:
-    """Text drawn inside a picture: translated, except into a right-to-left language."""
-    if text_direction() == "rtl":
-        return message % variables if variables else message
+    """Text drawn inside a picture, in the file's language."""
     return gettext(message, **variables)
+
+
+def _count(value) -> int:
+    """A published count for drawing: 0 when it is hidden (a reason, or None)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _number(n) -> str:
+    from .exports import number
+
+    return number(n)
+
+
+def _percent(p) -> str:
+    from .exports import percent
+
+    return percent(p)
+
+
+def _text(fig) -> None:
+    """Every text of the figure laid out for the file's language (libraqm)."""
+    language = current_locale()
+    for text in fig.findobj(lambda artist: hasattr(artist, "set_language")):
+        text.set_language(language)
 
 
 def _figure(width: float, height: float):
@@ -50,6 +71,7 @@ def _figure(width: float, height: float):
 
 
 def _png(fig) -> bytes:
+    _text(fig)
     out = io.BytesIO()
     fig.savefig(out, format="png", bbox_inches="tight")
     return out.getvalue()
@@ -64,20 +86,21 @@ def objectives_chart(meta: dict) -> Chart:
     numbers = [r["objective"] for r in rows]
     bottom = [0] * len(rows)
     for colour, (key, label) in zip(PALETTE, STAKEHOLDER_CATEGORIES.items()):
-        values = [r["categories"].get(key) or 0 for r in rows]
+        values = [_count(r["categories"].get(key)) for r in rows]
         if any(values):
             ax.bar(numbers, values, bottom=bottom, color=colour, label=_drawn(label), width=0.75)
             bottom = [b + v for b, v in zip(bottom, values)]
     # Categories whose count is not published (too small, or hidden to protect a small
     # one) are drawn together, in grey, as the rest of the objective's published total:
     # no more than the table already tells.
-    rest = [max((r["total"] or 0) - b, 0) for r, b in zip(rows, bottom)]
+    rest = [max(_count(r["total"]) - b, 0) for r, b in zip(rows, bottom)]
     if any(rest):
         ax.bar(numbers, rest, bottom=bottom, color="#BBBBBB", label=_drawn("Categories not shown, combined"), width=0.75)
         bottom = [b + v for b, v in zip(bottom, rest)]
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _number(int(y))))
     ax.set_xticks(numbers)
     ax.set_xlabel(_drawn("GCM objective"))
     ax.set_ylabel(_drawn("Contributions"))
@@ -89,14 +112,17 @@ def objectives_chart(meta: dict) -> Chart:
         ax.text(0.5, 0.5, _drawn("No contributions"), ha="center", va="center", transform=ax.transAxes)
     parts = []
     for r in rows:
-        if r["total"] is None:
-            parts.append(gettext("objective %(number)s: fewer than %(t)s", number=r["objective"], t=threshold))
+        if not isinstance(r["total"], int):
+            if r["total"] == "complementary":
+                parts.append(gettext("objective %(number)s: not published", number=r["objective"]))
+            else:
+                parts.append(gettext("objective %(number)s: fewer than %(t)s", number=r["objective"], t=threshold))
         elif r["total"]:
-            cats = [f"{category_label(k)} {v}" for k, v in r["categories"].items() if v]
-            shown_sum = sum(v for v in r["categories"].values() if v)
+            cats = [f"{category_label(k)} {_number(v)}" for k, v in r["categories"].items() if _count(v)]
+            shown_sum = sum(_count(v) for v in r["categories"].values())
             if shown_sum < r["total"]:
-                cats.append(gettext("categories not shown together %(count)s", count=r["total"] - shown_sum))
-            part = gettext("objective %(number)s: %(count)s", number=r["objective"], count=r["total"])
+                cats.append(gettext("categories not shown together %(count)s", count=_number(r["total"] - shown_sum)))
+            part = gettext("objective %(number)s: %(count)s", number=r["objective"], count=_number(r["total"]))
             parts.append(part + (f" ({', '.join(cats)})" if cats else ""))
     alt = (
         gettext("Bar chart of contributions by GCM objective, stacked by stakeholder category.")
@@ -112,7 +138,7 @@ def representation_chart(meta: dict) -> Chart:
     rep = meta["representation"]
     fig = _figure(8, 3.6)
     ax = fig.add_subplot()
-    labels = [_drawn(STAKEHOLDER_CATEGORIES[s["category"]]) for s in rep["contributions"]["shares"]]
+    labels = [category_label(s["category"]) for s in rep["contributions"]["shares"]]
     ys = list(range(len(labels)))
     contrib = [s["percent"] or 0 for s in rep["contributions"]["shares"]]
     attend = [s["percent"] or 0 for s in rep["attendance"]["shares"]]
@@ -121,6 +147,9 @@ def representation_chart(meta: dict) -> Chart:
     ax.set_yticks(ys, labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _number(int(x))))
     ax.set_xlabel(_drawn("Share (%)"))
     ax.axvline(meta["settings"]["dominance_max_percent"], color="#555555", linestyle="--", linewidth=1)
     ax.set_title(_drawn("Whose voice: shares by stakeholder category"))
@@ -129,7 +158,7 @@ def representation_chart(meta: dict) -> Chart:
 
     def describe(shares):
         label = {s["category"]: category_label(s["category"]) for s in shares}
-        known = [f"{label[s['category']]} {s['percent']}%" for s in shares if s["percent"]]
+        known = [f"{label[s['category']]} {_percent(s['percent'])}" for s in shares if s["percent"]]
         hidden = [label[s["category"]] for s in shares if s["percent"] is None]
         text = ", ".join(known) if known else gettext("none")
         if hidden:

@@ -3,6 +3,12 @@
 Every exporter reads a :class:`~.services.Compiled` summary: its ``meta`` (statistics,
 sections, narrative) and its contributions, streamed. None of them sees a personal
 name or an e-mail address: the compilation never selects them.
+
+The words, numbers and dates of a document are written in the language of the request
+that makes it ("the file's language", :func:`file_locale`): Babel formats the numbers
+("41,7 %" in Spanish) and dates; labels are looked up again from the codes the compiled
+summary carries, so a published version downloaded in another language is labelled in
+that language. What people wrote stays as they wrote it.
 """
 from __future__ import annotations
 
@@ -11,43 +17,84 @@ import gc
 import html
 import io
 import json
+import logging
 import re
+import unicodedata
 from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
 from typing import Iterable, Iterator
+from urllib.parse import quote
 
+from babel import numbers as babel_numbers
 from flask_babel import gettext as _
 
-from ..reference import CONTRIBUTION_KINDS, STAKEHOLDER_CATEGORIES, N_, objective
+from ..i18n import current_locale, format_day, text_direction
+from ..reference import CONTRIBUTION_KINDS, LANGUAGES, STAKEHOLDER_CATEGORIES, N_, category_label, level_label, objective
 from .charts import Chart, charts_for
 
-# The labels are translated when shown (templates/summaries/_pages.html).
+log = logging.getLogger(__name__)
+
+# The labels are translated when shown (templates/summaries/_pages.html). Text types get
+# "; charset=utf-8" from Flask (Werkzeug adds it to every text/* mimetype): not here.
 FORMATS = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", N_("Word")),
     "pdf": ("application/pdf", N_("PDF")),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", N_("Spreadsheet (.xlsx)")),
-    "csv": ("text/csv; charset=utf-8", N_("CSV")),
+    "csv": ("text/csv", N_("CSV")),
     "json": ("application/json", N_("JSON")),
-    "md": ("text/markdown; charset=utf-8", N_("Markdown")),
+    "md": ("text/markdown", N_("Markdown")),
 }
 
+# The annex in CSV and in the spreadsheet's Contributions sheet. The first fourteen keep
+# the places they had in earlier files (for scripts reading columns by position); codes
+# and labels (in the file's language) have columns of their own.
 CSV_COLUMNS = [
     "id", "url", "consultation_id", "consultation", "roundtable", "roundtable_date", "kind", "title", "body",
     "objectives", "stakeholder_category", "governance_level", "organisation", "created_on",
+    "kind_label", "language", "language_label", "guiding_principles", "answers_challenges",
+    "stakeholder_category_label", "governance_level_label", "voice", "on_behalf",
 ]
+# Spreadsheet column widths (characters) of the annex, which is streamed.
+_ANNEX_WIDTHS = {
+    "id": 8, "url": 40, "consultation_id": 10, "consultation": 30, "roundtable": 28, "roundtable_date": 12,
+    "kind": 14, "title": 45, "body": 80, "objectives": 11, "stakeholder_category": 24, "governance_level": 14,
+    "organisation": 28, "created_on": 12, "kind_label": 16, "language": 9, "language_label": 14,
+    "guiding_principles": 30, "answers_challenges": 18, "stakeholder_category_label": 28,
+    "governance_level_label": 16, "voice": 40, "on_behalf": 32,
+}
+_ANNEX_DATES = {"roundtable_date", "created_on"}
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A value that a spreadsheet would run as a formula starts (after any spaces) with one of
+# these; OWASP's list, with the tab and carriage return.
+_FORMULA = re.compile(r"^[\s\u00a0\u3000]*[=+\-@\t\r]")
 # Characters XML 1.0 (and so .docx and .xlsx) cannot hold.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+# "<" that would open an HTML tag, comment, declaration or processing instruction.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _formula_like(value: str) -> bool:
+    return bool(_FORMULA.match(value))
 
 
 def neutralise(value):
-    """A spreadsheet cell that can never run as a formula: text starting with = + - @
-    (or a tab or carriage return) gets a leading apostrophe, as OWASP recommends."""
+    """A CSV cell that can never run as a formula: text starting (after any spaces) with
+    = + - @, a tab or a carriage return gets a leading apostrophe, as OWASP recommends."""
     if isinstance(value, str):
         value = _XML_ILLEGAL.sub("", value)
-        if value.startswith(_FORMULA_START):
+        if _formula_like(value):
             return "'" + value
+    return value
+
+
+def inert_html(value):
+    """Text that an HTML-rendering tool (a CSV or spreadsheet preview in a web page, a
+    Markdown viewer) shows as text: every "<" that would open a tag becomes "&lt;"
+    ("a < b" stays as it is). Used on the free-text cells of CSV and spreadsheet."""
+    if isinstance(value, str):
+        return _TAG_OPEN.sub("&lt;", value)
     return value
 
 
@@ -55,9 +102,70 @@ def xml_safe(value: str) -> str:
     return _XML_ILLEGAL.sub("", value or "")
 
 
+# -- the file's language: numbers, percentages, dates ---------------------------------
+def file_locale() -> str:
+    return current_locale()
+
+
+def number(n) -> str:
+    """A count as the file's language writes it ("12.345" in Spanish)."""
+    return babel_numbers.format_decimal(n, locale=file_locale())
+
+
+def percent(p) -> str:
+    """A share given in percent (41.7) as the file's language writes it ("41,7 %")."""
+    if p is None:
+        return ""
+    return babel_numbers.format_percent(Decimal(str(p)) / 100, locale=file_locale(), decimal_quantization=False)
+
+
+def day(value) -> str:
+    """An ISO date or date-time (as the compiled summary holds them) in the file's language."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return format_day(value)
+
+
+def _iso_date(value) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def hidden_reason(n) -> str | None:
+    """Why a published count is hidden: "primary" (fewer than the threshold),
+    "complementary" (hidden to protect another cell, may be large), or None (shown)."""
+    if n is None:
+        return "primary"
+    if isinstance(n, dict):
+        return n.get("hidden") or n.get("reason") or "primary"
+    if isinstance(n, str):
+        return n
+    return None
+
+
 def shown(n, threshold: int) -> str:
-    """A published count: the number, or "<3" when it was suppressed."""
-    return f"<{threshold}" if n is None else str(n)
+    """A published count: the number in the file's language, "<3" when it is hidden
+    because it is small, "×" when it is hidden to protect another count."""
+    reason = hidden_reason(n)
+    if reason is None:
+        return number(n)
+    if reason == "complementary":
+        return "×"
+    return f"<{threshold}"
+
+
+def value_of(n):
+    """A count for a numeric cell: the number, or the marker when it is hidden."""
+    return n if hidden_reason(n) is None else None
 
 
 def plain_text(body_html: str) -> str:
@@ -69,21 +177,51 @@ def plain_text(body_html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", html.unescape(text)).strip()
 
 
-def filename(meta: dict, ext: str) -> str:
-    ids = "-".join(str(c["id"]) for c in meta["consultations"][:5])
-    if len(meta["consultations"]) > 5:
-        ids += "-etc"
-    base = "summary" if len(meta["consultations"]) == 1 else "national-compilation"
-    version = f"-v{meta['version']}" if meta.get("version") else ""
-    return f"mesa-{base}-{ids}{version}.{ext}"
+def _slug(text: str, ascii_only: bool) -> str:
+    text = unicodedata.normalize("NFKD", text or "")
+    if ascii_only:
+        text = text.encode("ascii", "ignore").decode("ascii")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-_")
+    return text[:80].rstrip("-_")
+
+
+def filename(meta: dict, ext: str, ascii_only: bool = True) -> str:
+    """What the file is: its title, the file's language, and the version (a published
+    one) or the date it was compiled: ``summary-civil-society-day-2024-es-v2.docx``."""
+    stamp = f"v{meta['version']}" if meta.get("version") else (meta.get("generated_at") or "")[:10]
+    title = _slug(meta.get("title") or "", ascii_only) or "mesa-summary"
+    return f"{title}-{file_locale()}-{stamp}.{ext}".replace("--", "-")
+
+
+def content_disposition(meta: dict, ext: str) -> str:
+    """An attachment header with an ASCII name and, for titles in other scripts, the
+    UTF-8 name (RFC 6266 / 5987) that browsers prefer."""
+    ascii_name = filename(meta, ext)
+    full = filename(meta, ext, ascii_only=False)
+    header = f'attachment; filename="{ascii_name}"'
+    if full != ascii_name:
+        header += f"; filename*=UTF-8''{quote(full)}"
+    return header
 
 
 def status_line(meta: dict) -> str:
     if meta["status"] == "published":
-        return _("Published version %(number)s, %(date)s", number=meta["version"], date=meta["published_at"][:10])
+        return _("Published version %(number)s, %(date)s", number=meta["version"], date=day(meta["published_at"]))
     if meta["status"] == "draft":
-        return _("Draft, not published — compiled %(date)s", date=meta["generated_at"][:10])
-    return _("Compiled %(date)s", date=meta["generated_at"][:10])
+        return _("Draft, not published — compiled %(date)s", date=day(meta["generated_at"]))
+    return _("Compiled %(date)s", date=day(meta["generated_at"]))
+
+
+def absolute(url: str | None, base_url: str = "") -> str:
+    """A link on the Mesa site as an absolute URL (MESA_BASE_URL, else the request's host)."""
+    if not url or "://" in url:
+        return url or ""
+    if not base_url:
+        from flask import current_app, has_request_context, request
+
+        base_url = current_app.config.get("MESA_BASE_URL") or (request.url_root if has_request_context() else "")
+    return base_url.rstrip("/") + url
 
 
 # The words of the documents are in the interface language of the request that makes
@@ -108,13 +246,82 @@ def _objectives_text(numbers) -> str:
     return "; ".join(str(n) for n in numbers)
 
 
+def _kind_label(c: dict) -> str:
+    return _(CONTRIBUTION_KINDS[c["kind"]]) if c.get("kind") in CONTRIBUTION_KINDS else c.get("kind_label", "")
+
+
+def _language_label(code: str | None) -> str:
+    if not code:
+        return ""
+    return _(LANGUAGES[code]) if code in LANGUAGES else code
+
+
+def _principles(c: dict) -> list[str]:
+    """The guiding principles of an annex row (keys), whatever the row calls them."""
+    found = c.get("principles") or c.get("guiding_principles") or []
+    return [p if isinstance(p, str) else p.get("key", "") for p in found]
+
+
+def _principle_label(key: str) -> str:
+    from ..reference import principles_by_key
+
+    p = principles_by_key().get(key)
+    return p.title if p else key
+
+
+def _answers(c: dict) -> list[int]:
+    """The challenges (ids) a proposal answers."""
+    found = c.get("answers") or c.get("answers_challenges") or []
+    return [a if isinstance(a, int) else a.get("id") for a in found]
+
+
+def _on_behalf(c: dict) -> str:
+    """Who collected the input, for a contribution made on behalf of people without an account."""
+    value = c.get("on_behalf") or c.get("collected_by") or ""
+    if isinstance(value, dict):
+        value = value.get("label") or value.get("name") or ""
+    return value
+
+
 def _provenance(c: dict) -> str:
-    parts = [c["kind_label"], c["voice"], c["consultation"]]
+    parts = [_kind_label(c), c["voice"], c["consultation"]]
     if c["roundtable"]:
-        parts.append(_("roundtable “%(title)s” (%(date)s)", title=c["roundtable"], date=c["roundtable_date"]))
+        parts.append(_("roundtable “%(title)s” (%(date)s)", title=c["roundtable"], date=day(c["roundtable_date"])))
     parts.append(_("objectives %(numbers)s", numbers=", ".join(str(n) for n in c["objectives"])))
     parts.append(_("ref. #%(id)s", id=c["id"]))
     return " · ".join(parts)
+
+
+def annex_row(c: dict, base_url: str = "") -> dict:
+    """One contribution of the annex, in the columns of :data:`CSV_COLUMNS`: codes, labels
+    in the file's language, an absolute URL, dates as dates. Text as the contributor
+    wrote it (Markdown), with what an HTML renderer would run made inert."""
+    principles = _principles(c)
+    return {
+        "id": c["id"],
+        "url": absolute(c["url"], base_url),
+        "consultation_id": c["consultation_id"],
+        "consultation": inert_html(c["consultation"]),
+        "roundtable": inert_html(c["roundtable"] or ""),
+        "roundtable_date": _iso_date(c["roundtable_date"]),
+        "kind": c["kind"],
+        "title": inert_html(c["title"]),
+        "body": inert_html(c["body_md"]),
+        "objectives": c["objectives"],
+        "stakeholder_category": c["stakeholder_category"],
+        "governance_level": c["governance_level"] or "",
+        "organisation": inert_html(c["organisation"] or ""),
+        "created_on": _iso_date(c["created_on"]),
+        "kind_label": _kind_label(c),
+        "language": c.get("language") or "",
+        "language_label": _language_label(c.get("language")),
+        "guiding_principles": "; ".join(_principle_label(k) for k in principles),
+        "answers_challenges": "; ".join(f"#{i}" for i in _answers(c) if i),
+        "stakeholder_category_label": category_label(c["stakeholder_category"]),
+        "governance_level_label": level_label(c["governance_level"]) if c["governance_level"] else "",
+        "voice": inert_html(c["voice"]),
+        "on_behalf": inert_html(_on_behalf(c)),
+    }
 
 
 # -- CSV (streamed) ----------------------------------------------------------------
@@ -126,22 +333,27 @@ class _Line:
         self.value = text
 
 
-def csv_rows(compiled) -> Iterator[list]:
+def _csv_value(key: str, value):
+    if key == "objectives":
+        return _objectives_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def csv_rows(compiled, base_url: str = "") -> Iterator[list]:
     yield CSV_COLUMNS
     for c in compiled.contributions():
-        yield [
-            c["id"], c["url"], c["consultation_id"], c["consultation"], c["roundtable"] or "", c["roundtable_date"] or "",
-            c["kind"], c["title"], c["body_md"], _objectives_text(c["objectives"]), c["stakeholder_category"],
-            c["governance_level"] or "", c["organisation"] or "", c["created_on"],
-        ]
+        row = annex_row(c, base_url)
+        yield [_csv_value(k, row[k]) for k in CSV_COLUMNS]
 
 
-def csv_chunks(compiled) -> Iterator[str]:
+def csv_chunks(compiled, base_url: str = "") -> Iterator[str]:
     """The contributions with their provenance, one line at a time (constant memory)."""
     line = _Line()
     writer = csv.writer(line)
-    yield "\ufeff"  # so that spreadsheet programs read UTF-8
-    for row in csv_rows(compiled):
+    yield "\ufeff"  # the byte order mark: spreadsheet programs then read UTF-8
+    for row in csv_rows(compiled, base_url):
         writer.writerow([neutralise(v) for v in row])
         yield line.value
 
@@ -158,8 +370,25 @@ def json_chunks(compiled) -> Iterator[str]:
 
 
 # -- Markdown (streamed) -----------------------------------------------------------
+# A Markdown viewer renders raw HTML and follows links: user text is written with every
+# "<" that would open a tag as the entity "&lt;" (which every Markdown processor shows as
+# "<", never as a tag), and links to schemes other than http(s)/mailto turned back into
+# text (an escaped bracket).
+_MD_UNSAFE_LINK = re.compile(r"\]\((?=\s*<?\s*(?!https?:|mailto:)[A-Za-z][A-Za-z0-9+.\-]*:)", re.IGNORECASE)
+_MD_UNSAFE_REFERENCE = re.compile(
+    r"^(\s{0,3})\[(?=[^\]]+\]:\s*<?\s*(?!https?:|mailto:)[A-Za-z][A-Za-z0-9+.\-]*:)", re.IGNORECASE | re.MULTILINE
+)
+
+
+def md_text(text: str) -> str:
+    """User Markdown that a Markdown viewer renders without running anything."""
+    text = _TAG_OPEN.sub("&lt;", text or "")
+    text = _MD_UNSAFE_LINK.sub(r"]\\(", text)
+    return _MD_UNSAFE_REFERENCE.sub(r"\1\\[", text)
+
+
 def _md_cell(value) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return md_text(str(value)).replace("|", "\\|").replace("\n", " ")
 
 
 def _md_table(header: list, rows: Iterable[list]) -> str:
@@ -170,8 +399,39 @@ def _md_table(header: list, rows: Iterable[list]) -> str:
 
 def _md_line(text: str) -> str:
     """A single line of user text that cannot open a heading, list or table."""
-    text = (text or "").replace("\n", " ")
+    text = md_text((text or "").replace("\n", " "))
     return re.sub(r"^([#>*+\-|=]|\d+\.)", r"\\\1", text)
+
+
+def _shares_rows(rep: dict, t: int) -> list[list]:
+    return [
+        [category_label(a["category"]), shown(a["count"], t), percent(a["percent"]), shown(b["count"], t), percent(b["percent"])]
+        for a, b in zip(rep["contributions"]["shares"], rep["attendance"]["shares"])
+    ]
+
+
+def _participation_rows(rows: list[dict], t: int) -> list[list]:
+    return [
+        [category_label(r["category"]), level_label(r["governance_level"]) if r["governance_level"] else "", shown(r["count"], t)]
+        for r in rows
+    ]
+
+
+def _consultation_line(c: dict) -> str:
+    return f"{c['title']} — {c['kind_label']}, {c['territory'] or _('no territory')}, {day(c['opens_on'])} – {day(c['closes_on'])}"
+
+
+def _hidden_notes(meta: dict) -> list[str]:
+    """The notes that explain the markers ("<3", "×") used in the tables."""
+    t = meta["suppression"]["threshold"]
+    notes = [_("“<%(t)s”: fewer than %(t)s, not published.", t=t)]
+    if meta["suppression"].get("complementary"):
+        notes.append(_("“×”: not published, so that a hidden count cannot be worked out from the total of its row."))
+    return notes
+
+
+def _empty_sections(meta: dict) -> list[str]:
+    return [s["label"] for s in meta["sections"] if not s["narratives"]]
 
 
 def markdown_chunks(compiled) -> Iterator[str]:
@@ -180,7 +440,7 @@ def markdown_chunks(compiled) -> Iterator[str]:
     yield f"# {_md_line(meta['title'])}\n\n*{status_line(meta)}*\n\n"
     yield f"## {_('About this summary')}\n\n"
     for c in meta["consultations"]:
-        yield f"- {_md_line(c['title'])} ({c['kind_label']}, {c['territory'] or _('no territory')}, {c['opens_on']} – {c['closes_on']})\n"
+        yield f"- {_md_line(_consultation_line(c))}\n"
     yield "\n" + meta["suppression"]["note"] + "\n\n"
     if meta["empty"]:
         yield f"**{_('This summary has no contributions yet.')}**\n\n"
@@ -192,28 +452,21 @@ def markdown_chunks(compiled) -> Iterator[str]:
     )
     if meta.get("by_language"):
         yield f"**{_('Contributions by language')}**\n\n"
-        yield _md_table([_("Language"), _("Contributions")], [[r["label"], shown(r["count"], t)] for r in meta["by_language"]])
+        yield _md_table([_("Language"), _("Contributions")],
+                        [[_language_label(r["language"]), shown(r["count"], t)] for r in meta["by_language"]])
     yield f"## {_('Whose voice')}\n\n"
     for w in meta["representation"]["warnings"]:
         yield f"> **{_('Warning:')}** {w['message']}\n\n"
     rep = meta["representation"]
     yield _md_table(
-        [_("Stakeholder category"), _("Contributions"), _("Share"), _("Attendance"), _("Share")],
-        [
-            [a["label"], shown(a["count"], t), "" if a["percent"] is None else f"{a['percent']}%",
-             shown(b["count"], t), "" if b["percent"] is None else f"{b['percent']}%"]
-            for a, b in zip(rep["contributions"]["shares"], rep["attendance"]["shares"])
-        ],
+        [_("Stakeholder category"), _("Contributions"), _("Share"), _("Attendance"), _("Share")], _shares_rows(rep, t)
     )
     yield f"## {_('Participation by category and governance level')}\n\n"
     for measure in ("contributions", "attendance"):
         rows = meta["participation"][measure]
         yield f"**{_MEASURES[measure]()}**\n\n"
         if rows:
-            yield _md_table(
-                [_("Stakeholder category"), _("Governance level"), _("Count")],
-                [[r["category_label"], r["governance_level_label"] or "", shown(r["count"], t)] for r in rows],
-            )
+            yield _md_table([_("Stakeholder category"), _("Governance level"), _("Count")], _participation_rows(rows, t))
         else:
             yield _("None recorded.") + "\n\n"
     yield f"## {_('Contributions by GCM objective')}\n\n"
@@ -222,25 +475,29 @@ def markdown_chunks(compiled) -> Iterator[str]:
         [[_objective_label(r["objective"]), *(shown(r["kinds"][k], t) for k in CONTRIBUTION_KINDS), shown(r["total"], t)]
          for r in meta["by_objective"]],
     )
+    yield "".join(f"*{note}*\n" for note in _hidden_notes(meta)) + "\n"
     if meta["focus_without_input"]:
         yield f"**{_('Objectives in focus that received no input:')}** " + ", ".join(
             _objective_label(f["objective"]) for f in meta["focus_without_input"]
         ) + "\n\n"
     yield f"## {_('The review questionnaire')}\n\n"
+    empty = _empty_sections(meta)
+    if empty:
+        yield "*" + _("No narrative has been written yet for: %(sections)s.", sections=", ".join(empty)) + "*\n\n"
     for s in meta["sections"]:
         yield f"### {s['label']}\n\n*{_md_line(s['question'])}*\n\n"
         for n in s["narratives"]:
             if len(meta["consultations"]) > 1:
                 yield f"**{_md_line(n['consultation'])}**\n\n"
-            yield n["text_md"].strip() + "\n\n"
+            yield md_text(n["text_md"].strip()) + "\n\n"
         cited = s["pinned"] or s["proposed"]
         if cited:
             yield (_("Cited contributions:") if s["pinned"] else _("Related contributions (proposed from the objectives):")) + "\n\n"
             for c in cited:
-                yield f"- {_md_line(c['title'])} — {_provenance(c)}\n"
+                yield f"- {_md_line(c['title'])} — {_md_line(_provenance(c))}\n"
             more = s["proposed_count"] - len(s["proposed"]) if not s["pinned"] else 0
             if more > 0:
-                yield "- " + _("… and %(n)s more in the annex", n=more) + "\n"
+                yield "- " + _("… and %(n)s more in the annex", n=number(more)) + "\n"
             yield "\n"
     if len(meta["consultations"]) > 1:
         yield f"## {_('Consultations compared by objective')}\n\n"
@@ -253,7 +510,7 @@ def markdown_chunks(compiled) -> Iterator[str]:
     any_gp = False
     for c in compiled.good_practices():
         any_gp = True
-        yield f"- **{_md_line(c['title'])}** — {_provenance(c)}\n"
+        yield f"- **{_md_line(c['title'])}** — {_md_line(_provenance(c))}\n"
     yield ("\n" if any_gp else _("No good practices were contributed.") + "\n\n")
     yield f"## {_('Annex: all contributions')}\n\n"
     current = None
@@ -263,36 +520,72 @@ def markdown_chunks(compiled) -> Iterator[str]:
         if c["objectives"][0] != current:
             current = c["objectives"][0]
             yield f"### {_objective_label(current)}\n\n"
-        yield f"#### {_md_line(c['title'])}\n\n*{_provenance(c)}*\n\n{c['body_md'].strip()}\n\n"
+        yield f"#### {_md_line(c['title'])}\n\n*{_md_line(_provenance(c))}*\n\n{md_text(c['body_md'].strip())}\n\n"
     if not any_c:
         yield _("No contributions.") + "\n"
 
 
 # -- XLSX --------------------------------------------------------------------------
-def to_xlsx(compiled) -> bytes:
+def _width(values) -> float:
+    """A column width (in characters) that fits its values, within 8 and 60."""
+    longest = max((max((len(line) for line in str(v).split("\n")), default=0) for v in values if v is not None), default=0)
+    return float(min(max(longest + 2, 8), 60))
+
+
+def to_xlsx(compiled, base_url: str = "") -> bytes:
+    """One sheet per view. Every sheet has fitted column widths, a frozen header row and an
+    autofilter, and runs right to left in Arabic. Counts and objective numbers are numbers,
+    dates are date cells, text is text (a string cell is never a formula, whatever it starts
+    with: no apostrophe is added, the cell is marked as text instead). Labels are in the
+    file's language, with the codes in columns of their own."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     meta = compiled.meta
     t = meta["suppression"]["threshold"]
+    rtl = text_direction() == "rtl"
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
+    top = Alignment(vertical="top", wrap_text=True)
 
-    def sheet(title, header, rows):
+    def cell(ws, value, header=False):
+        if isinstance(value, str):
+            value = _XML_ILLEGAL.sub("", value)
+        c = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"  # text: openpyxl would make "=..." a formula
+            if _formula_like(value):
+                c.quotePrefix = True  # and stays text when someone edits the cell
+        elif isinstance(value, date):
+            c.number_format = "yyyy-mm-dd"
+        if header:
+            c.font = bold
+        elif isinstance(value, str) and len(value) > 60:
+            c.alignment = top
+        return c
+
+    def sheet(title, header, rows, widths=None):
         # A sheet's name: at most 31 characters, none of []:*?/\ (whatever the language).
         ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", title)[:31].strip())
-        head = []
-        for h in header:
-            cell = WriteOnlyCell(ws, value=neutralise(h))
-            cell.font = bold
-            head.append(cell)
-        ws.append(head)
+        if widths is None:
+            rows = list(rows)
+            widths = [_width([h, *(r[i] for r in rows)]) for i, h in enumerate(header)]
+        # Views and columns are written with the first row: set them before it.
+        ws.sheet_view.rightToLeft = rtl
+        ws.freeze_panes = "A2"
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w
+        ws.append([cell(ws, h, header=True) for h in header])
+        count = 0
         for row in rows:
-            ws.append([neutralise(v) for v in row])
+            ws.append([cell(ws, v) for v in row])
+            count += 1
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
 
     def n(v):
-        return f"<{t}" if v is None else v
+        return v if hidden_reason(v) is None else shown(v, t)
 
     sheet(
         _("About"),
@@ -300,8 +593,9 @@ def to_xlsx(compiled) -> bytes:
         [
             [_("Title"), meta["title"]],
             [_("Status"), status_line(meta)],
-            *[[_("Consultation"), f"{c['title']} ({c['opens_on']} – {c['closes_on']})"] for c in meta["consultations"]],
+            *[[_("Consultation"), inert_html(_consultation_line(c))] for c in meta["consultations"]],
             [_("Privacy"), meta["suppression"]["note"]],
+            *[[_("Note"), note] for note in _hidden_notes(meta)],
             [_("Contributions"), n(meta["totals"]["contributions"])],
             [_("Attendance"), n(meta["totals"]["attendance"])],
             *[[_("Warning"), w["message"]] for w in meta["representation"]["warnings"]],
@@ -312,7 +606,7 @@ def to_xlsx(compiled) -> bytes:
         _("By objective"),
         [_("Objective"), _("Title"), *_labels(CONTRIBUTION_KINDS), _("Total"), *_labels(STAKEHOLDER_CATEGORIES)],
         [
-            [r["objective"], r["title"], *(n(r["kinds"][k]) for k in CONTRIBUTION_KINDS), n(r["total"]),
+            [r["objective"], objective(r["objective"]).title, *(n(r["kinds"][k]) for k in CONTRIBUTION_KINDS), n(r["total"]),
              *(n(r["categories"][k]) for k in STAKEHOLDER_CATEGORIES)]
             for r in meta["by_objective"]
         ],
@@ -320,13 +614,15 @@ def to_xlsx(compiled) -> bytes:
     sheet(
         _("Languages"),
         [_("Language code"), _("Language"), _("Contributions")],
-        [[r["language"], r["label"], n(r["count"])] for r in meta.get("by_language", [])],
+        [[r["language"], _language_label(r["language"]), n(r["count"])] for r in meta.get("by_language", [])],
     )
     sheet(
         _("Participation"),
-        [_("Measure"), _("Stakeholder category"), _("Governance level"), _("Count")],
+        [_("Measure"), _("Stakeholder category code"), _("Stakeholder category"), _("Governance level code"),
+         _("Governance level"), _("Count")],
         [
-            [_MEASURES[measure](), r["category_label"], r["governance_level_label"] or "", n(r["count"])]
+            [_MEASURES[measure](), r["category"], category_label(r["category"]), r["governance_level"] or "",
+             level_label(r["governance_level"]) if r["governance_level"] else "", n(r["count"])]
             for measure in ("contributions", "attendance")
             for r in meta["participation"][measure]
         ],
@@ -334,10 +630,11 @@ def to_xlsx(compiled) -> bytes:
     rep = meta["representation"]
     sheet(
         _("Representation"),
-        [_("Stakeholder category"), _("Contributions"), _("Share of contributions (%)"), _("Attendance"), _("Share of attendance (%)")],
+        [_("Stakeholder category code"), _("Stakeholder category"), _("Contributions"), _("Share of contributions (%)"),
+         _("Attendance"), _("Share of attendance (%)")],
         [
-            [a["label"], n(a["count"]), a["percent"] if a["percent"] is not None else "", n(b["count"]),
-             b["percent"] if b["percent"] is not None else ""]
+            [a["category"], category_label(a["category"]), n(a["count"]), a["percent"] if a["percent"] is not None else "",
+             n(b["count"]), b["percent"] if b["percent"] is not None else ""]
             for a, b in zip(rep["contributions"]["shares"], rep["attendance"]["shares"])
         ],
     )
@@ -346,31 +643,34 @@ def to_xlsx(compiled) -> bytes:
         [_("Section"), _("Question"), _("Objectives"), _("Consultation"), _("Narrative (Markdown)"), _("Pinned contributions"), _("Proposed")],
         [
             [s["label"], s["question"], _objectives_text(s["objectives"]),
-             "; ".join(x["consultation"] for x in s["narratives"]),
-             "\n\n".join(x["text_md"] for x in s["narratives"]),
-             "; ".join(f"#{c['id']} {c['title']}" for c in s["pinned"]), s["proposed_count"]]
+             inert_html("; ".join(x["consultation"] for x in s["narratives"])),
+             inert_html("\n\n".join(x["text_md"] for x in s["narratives"])),
+             inert_html("; ".join(f"#{c['id']} {c['title']}" for c in s["pinned"])), s["proposed_count"]]
             for s in meta["sections"]
         ],
     )
     sheet(
         _("Focus without input"),
         [_("Objective"), _("Title"), _("Consultations")],
-        [[f["objective"], f["title"], "; ".join(str(i) for i in f["consultation_ids"])] for f in meta["focus_without_input"]],
+        [[f["objective"], objective(f["objective"]).title, "; ".join(str(i) for i in f["consultation_ids"])]
+         for f in meta["focus_without_input"]],
     )
     sheet(
         _("Comparison"),
-        [_("Objective"), _("Title"), *(c["title"] for c in meta["consultations"])],
-        [[r["objective"], r["title"], *(n(v) for v in r["counts"])] for r in meta["comparison"]["rows"]],
+        [_("Objective"), _("Title"), *(inert_html(c["title"]) for c in meta["consultations"])],
+        [[r["objective"], objective(r["objective"]).title, *(n(v) for v in r["counts"])] for r in meta["comparison"]["rows"]],
     )
-    sheet(
-        _("Good practices"),
-        CSV_COLUMNS,
-        ([c["id"], c["url"], c["consultation_id"], c["consultation"], c["roundtable"] or "", c["roundtable_date"] or "",
-          c["kind"], c["title"], c["body_md"], _objectives_text(c["objectives"]), c["stakeholder_category"],
-          c["governance_level"] or "", c["organisation"] or "", c["created_on"]] for c in compiled.good_practices()),
-    )
-    rows = csv_rows(compiled)
-    sheet(_("Contributions"), next(rows), rows)
+
+    def annex(contributions):
+        for c in contributions:
+            row = annex_row(c, base_url)
+            objectives = row["objectives"]
+            row["objectives"] = objectives[0] if len(objectives) == 1 else _objectives_text(objectives)
+            yield [row[k] for k in CSV_COLUMNS]
+
+    widths = [float(_ANNEX_WIDTHS[k]) for k in CSV_COLUMNS]
+    sheet(_("Good practices"), CSV_COLUMNS, annex(compiled.good_practices()), widths)
+    sheet(_("Contributions"), CSV_COLUMNS, annex(compiled.contributions()), widths)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
