@@ -14,7 +14,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import URL, Engine
@@ -27,18 +27,21 @@ class BackupError(RuntimeError):
     pass
 
 
-def default_name(dialect: str) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return stamp + (".sqlite3" if dialect == "sqlite" else ".dump")
+def default_name(dialect: str, label: str = "") -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return stamp + (f"-{label}" if label else "") + (".sqlite3" if dialect == "sqlite" else ".dump")
 
 
-def backup(engine: Engine, path: Path | None, default_dir: Path) -> Path:
-    """Write a snapshot of ``engine``'s database; returns the file written."""
+def backup(engine: Engine, path: Path | None, default_dir: Path, label: str = "") -> Path:
+    """Write a snapshot of ``engine``'s database; returns the file written.
+
+    ``label`` goes into the default file name (``<UTC timestamp>-<label>.sqlite3``).
+    """
     dialect = engine.dialect.name
     if path is None:
-        path = default_dir / default_name(dialect)
+        path = default_dir / default_name(dialect, label)
     elif path.is_dir():
-        path = path / default_name(dialect)
+        path = path / default_name(dialect, label)
     if path.exists():
         raise BackupError(f"{path} already exists: choose another name.")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,6 +160,6 @@ def _run(command: list[str], url: URL) -> None:
     for key, variable in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT")):
         if key in url.query:
             env[variable] = str(url.query[key])
-    result = subprocess.run(command, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = subprocess.run(command, check=False, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         raise BackupError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")

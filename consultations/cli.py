@@ -1,18 +1,103 @@
-"""Command-line tasks: first admin, demo data, backup and restore."""
+"""Command-line tasks: first admin, demo data, backup and restore, and ``flask db
+upgrade`` taking a backup first."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
-from flask import Flask
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+from flask import Flask, current_app
+from flask_migrate import cli as migrate_cli
 from sqlalchemy import func, select
 
 from . import backup as backups
 from .extensions import db
 from .timeutil import utcnow
 
+log = logging.getLogger(__name__)
+
+
+def pending_upgrade(revision: str = "head", directory: str | None = None) -> list[str] | None:
+    """The revisions ``flask db upgrade <revision>`` would apply to a database that is
+    already migrated; ``[]`` for an empty database (no revision yet) or one already there.
+    ``None`` when that cannot be worked out (the upgrade itself will say why)."""
+    config = current_app.extensions["migrate"].migrate.get_config(directory)
+    script = ScriptDirectory.from_config(config)
+    with db.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    if not current:
+        return []
+    try:
+        return [r.revision for r in script.iterate_revisions(revision, current)]
+    except (RevisionError, CommandError):  # unknown or relative revision, several heads...
+        log.debug("could not work out the pending migrations", exc_info=True)
+        return None
+
+
+def backup_before_upgrade(app: Flask, revision: str, directory: str | None) -> Path | None:
+    """On SQLite, a consistent snapshot of a migrated database about to be upgraded
+    (instance/backups/<UTC timestamp>-before-upgrade-from-<revision>.sqlite3)."""
+    if db.engine.dialect.name != "sqlite":
+        return None
+    pending = pending_upgrade(revision, directory)
+    if pending == []:
+        return None
+    with db.engine.connect() as conn:
+        current = "-".join(MigrationContext.configure(conn).get_current_heads())
+    db.engine.dispose()  # the snapshot needs no connection of ours
+    return backups.backup(
+        db.engine, None, Path(app.instance_path) / "backups", label=f"before-upgrade-from-{current}"
+    )
+
+
+def _db_group(app: Flask, name: str) -> click.Group:
+    """Flask-Migrate's ``flask db`` group, whose ``upgrade`` first backs up a SQLite
+    database that has data (``--no-backup`` to skip)."""
+    upstream = migrate_cli.upgrade
+
+    @click.pass_context
+    def upgrade(ctx: click.Context, no_backup: bool, **kwargs) -> None:
+        if not no_backup and not kwargs.get("sql"):
+            try:
+                written = backup_before_upgrade(app, kwargs["revision"], kwargs.get("directory"))
+            except backups.BackupError as exc:
+                raise click.ClickException(
+                    f"No upgrade: the backup before it failed: {exc} "
+                    "(fix that, or upgrade with --no-backup after taking a backup yourself)."
+                ) from exc
+            if written is not None:
+                click.echo(f"Backup of the database before upgrading: {written}")
+                click.echo(f"  (to go back: flask --app app restore {written})")
+        ctx.invoke(upstream, **kwargs)
+
+    no_backup = click.Option(
+        ["--no-backup"], is_flag=True,
+        help="SQLite: do not take the snapshot that is otherwise written to instance/backups/ first.",
+    )
+    command = click.Command(
+        "upgrade",
+        callback=upgrade,
+        params=[*upstream.params, no_backup],
+        help=(upstream.help or "") + "\n\nOn SQLite, a database that already has a revision is first "
+        "backed up to instance/backups/ (flask backup); the file is printed.",
+    )
+    original = migrate_cli.db
+    group = click.Group(
+        name, commands=dict(original.commands), callback=original.callback, params=original.params, help=original.help
+    )
+    group.add_command(command)
+    return group
+
 
 def init_app(app: Flask) -> None:
+    # Replaces the group Flask-Migrate registered (the same commands, upgrade wrapped).
+    name = app.extensions["migrate"].migrate.command
+    app.cli.add_command(_db_group(app, name), name)
+
     @app.cli.command("create-admin")
     @click.option("--email", prompt=True)
     @click.option("--name", "display_name", prompt="Name")
@@ -103,3 +188,14 @@ def init_app(app: Flask) -> None:
         except backups.BackupError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Restored {path} into {target}.")
+
+    @app.cli.command("rerender-markdown")
+    def rerender_markdown_command() -> None:
+        """Render every stored Markdown text again with today's renderer (after an upgrade
+        that changes it): contribution bodies, consultation descriptions, roundtable
+        agendas and minutes, summary narratives. Published summary versions stay as
+        published. Safe to run again; it changes only HTML that differs."""
+        from .markdown import rerender_stored
+
+        for column, count in rerender_stored().items():
+            click.echo(f"{column}: {count} row{'s' if count != 1 else ''} rendered again")

@@ -108,3 +108,97 @@ def test_sqlite_restore_refuses_a_non_mesa_database(app, tmp_path):
     conn.close()
     with pytest.raises(backups.BackupError, match="not a Mesa database"):
         backups.restore(db.engine, other)
+
+
+def _sqlite_cli_app(tmp_path, monkeypatch):
+    from consultations import create_app
+
+    monkeypatch.setenv("MESA_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "m.sqlite3")}
+    )
+    from alembic.script import ScriptDirectory
+
+    with app.app_context():
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        order = [r.revision for r in reversed(list(script.walk_revisions("base", "heads")))]
+    return app, order
+
+
+def _version(path) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+    finally:
+        conn.close()
+
+
+def test_db_upgrade_backs_up_a_migrated_sqlite_database_first(tmp_path, monkeypatch):
+    import sqlite3
+
+    app, order = _sqlite_cli_app(tmp_path, monkeypatch)
+    backups_dir = tmp_path / "instance" / "backups"
+    runner = app.test_cli_runner()
+
+    # A fresh database has nothing to protect: no backup.
+    result = runner.invoke(args=["db", "upgrade", order[-2]])
+    assert result.exit_code == 0, result.output
+    assert "Backup" not in result.output
+    assert not backups_dir.exists() or not list(backups_dir.iterdir())
+
+    conn = sqlite3.connect(tmp_path / "m.sqlite3")
+    conn.execute(
+        "INSERT INTO organisations (name, category, created_at) VALUES ('Asociación Rumiñahui', 'ngo', '2024-01-01')"
+    )
+    conn.commit()
+    conn.close()
+
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    written = list(backups_dir.iterdir())
+    assert len(written) == 1
+    snapshot = written[0]
+    assert f"Backup of the database before upgrading: {snapshot}" in result.output
+    assert snapshot.name.endswith(f"-before-upgrade-from-{order[-2]}.sqlite3")
+    assert stat.S_IMODE(snapshot.stat().st_mode) == 0o600
+    assert _version(snapshot) == [order[-2]]  # taken before the upgrade
+    assert _version(tmp_path / "m.sqlite3") == [order[-1]]
+    conn = sqlite3.connect(snapshot)
+    assert conn.execute("SELECT name FROM organisations").fetchall() == [("Asociación Rumiñahui",)]
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+
+    # Nothing pending: no backup. --no-backup: none either.
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Backup" not in result.output
+    assert runner.invoke(args=["db", "downgrade"]).exit_code == 0
+    result = runner.invoke(args=["db", "upgrade", "--no-backup"])
+    assert result.exit_code == 0, result.output
+    assert "Backup" not in result.output
+    assert len(list(backups_dir.iterdir())) == 1
+    assert _version(tmp_path / "m.sqlite3") == [order[-1]]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_failed_db_upgrade_leaves_the_database_and_the_backup(tmp_path, monkeypatch):
+    import sqlite3
+
+    app, order = _sqlite_cli_app(tmp_path, monkeypatch)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", order[-2]]).exit_code == 0
+    conn = sqlite3.connect(tmp_path / "m.sqlite3")  # foreign keys off: a dangling row goes in
+    conn.execute("INSERT INTO consultation_objectives VALUES (999, 3)")
+    conn.commit()
+    conn.close()
+
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code != 0
+    assert _version(tmp_path / "m.sqlite3") == [order[-2]]  # rolled back
+    (snapshot,) = (tmp_path / "instance" / "backups").iterdir()
+    assert _version(snapshot) == [order[-2]]
+    with app.app_context():
+        db.engine.dispose()
