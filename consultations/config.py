@@ -92,6 +92,10 @@ def from_environment(instance_path: str) -> dict:
         # Generous: a consultation day puts dozens of people behind one address.
         "MESA_LIMIT_LOGIN_ADDRESS": os.environ.get("MESA_LIMIT_LOGIN_ADDRESS", "60 per 15 minutes"),
         "MESA_LIMIT_REGISTER_ADDRESS": os.environ.get("MESA_LIMIT_REGISTER_ADDRESS", "30 per hour"),
+        # Wrong secret codes on an anonymous contribution's page, per contribution and per
+        # network address (the address is counted under a keyed hash).
+        "MESA_LIMIT_CODE_CONTRIBUTION": os.environ.get("MESA_LIMIT_CODE_CONTRIBUTION", "10 per hour"),
+        "MESA_LIMIT_CODE_ADDRESS": os.environ.get("MESA_LIMIT_CODE_ADDRESS", "30 per 15 minutes"),
         "MESA_LIMIT_MAIL_ACCOUNT": os.environ.get("MESA_LIMIT_MAIL_ACCOUNT", "5 per hour"),
         "MESA_LIMIT_MAIL_ADDRESS": os.environ.get("MESA_LIMIT_MAIL_ADDRESS", "30 per hour"),
     }

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import i18n, permissions, reference
 from .extensions import db, login_manager
+from .logprivacy import AnonymousRouteLogFilter, RedactAnonymousRoutes
 from .markdown import stored_html
 from .accounts.models import ROLE_LABELS
 from .consultations.models import STATE_LABELS
@@ -76,25 +77,13 @@ def _url_with(**changes) -> str:
     return request.path + ("?" + query if query else "")
 
 
-class AnonymousRouteLogFilter(logging.Filter):
-    """The development server's access log names the client address; for the routes
-    where people contribute without an account it must not (the firewall)."""
-
-    PREFIXES = ("/c/",)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(f" {prefix}" in message for prefix in self.PREFIXES):
-            address, sep, rest = message.partition(" - - ")
-            if sep:
-                record.msg, record.args = "- - - " + rest, ()
-        return True
-
-
 def init_app(app: Flask) -> None:
     werkzeug_log = logging.getLogger("werkzeug")
     if not any(isinstance(f, AnonymousRouteLogFilter) for f in werkzeug_log.filters):
         werkzeug_log.addFilter(AnonymousRouteLogFilter())
+    # Flask logs an unhandled exception with the request path: not the anonymous ones.
+    if not any(isinstance(f, RedactAnonymousRoutes) for f in app.logger.filters):
+        app.logger.addFilter(RedactAnonymousRoutes())
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Log in to continue.")
@@ -122,6 +111,9 @@ def init_app(app: Flask) -> None:
             return exc
         # Our own aborts may carry a specific, user-facing description.
         description = getattr(exc, "mesa_message", None)
+        # A throttled form that says why in its own words (Flask-Limiter's error_message).
+        if description is None and exc.code == 429 and getattr(getattr(exc, "limit", None), "error_message", None):
+            description = exc.description
         return _error_page(exc.code, description)
 
     @app.errorhandler(CSRFError)

@@ -161,6 +161,16 @@ class AnonymousContributionForm(FlaskForm):
         return valid
 
 
+class AnonymousCodeForm(FlaskForm):
+    """The first step of the secret-code page: the code alone. The page shows nothing of
+    the contribution before the right code is given."""
+
+    code = StringField(
+        _l("Your secret code"), filters=[strip_filter],
+        validators=[DataRequired(message=_l("Give the code you received when you submitted.")), Length(max=100)],
+    )
+
+
 class AnonymousEditForm(AnonymousContributionForm):
     code = StringField(
         _l("Your secret code"), filters=[strip_filter],

@@ -1,19 +1,24 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import hashlib
+import hmac
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from .. import permissions
 from ..consultations.http import visible_or_404
 from ..consultations.models import Consultation
-from ..extensions import db
+from ..extensions import db, limiter
 from ..http import fail
 from ..i18n import current_locale
 from . import services
-from .forms import AnonymousContributionForm, AnonymousEditForm, ContributionForm, WithdrawForm
+from ..reference import LANGUAGES
+from .forms import AnonymousCodeForm, AnonymousContributionForm, AnonymousEditForm, ContributionForm, WithdrawForm
 from .models import Contribution
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
 bp = Blueprint("contributions", __name__)
 
@@ -173,11 +178,16 @@ def withdraw(contribution_id: int):
 
 
 # -- without an account -------------------------------------------------------------
+# None of these requests leaves an access-log line (logprivacy.py, gunicorn.conf.py), and
+# after a change the author lands back on the code page, not on /contributions/<id>.
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
 
 @bp.route("/c/<token>", methods=["GET", "POST"])
 def anonymous(token: str):
     """Contribute without an account through the consultation's link. Nothing that
-    identifies the person is stored, and the access log omits the address here."""
+    identifies the person is stored, and no access log records the request."""
     consultation = services.consultation_for_token(token)
     if consultation is None or consultation.is_draft:
         fail(404, _("This link does not work (any more). Ask the organisers for the current one."))
@@ -187,14 +197,22 @@ def anonymous(token: str):
     if request.method == "GET":
         form.language.data = services.default_language(consultation, current_locale())
     if form.validate_on_submit():
+        fields = _content_fields(form)
         try:
             contribution, code = services.submit_anonymous(
-                consultation, category=form.category.data, level=form.level.data or None, **_content_fields(form),
+                consultation, category=form.category.data, level=form.level.data or None, **fields,
                 submission_key=form.submission_key.data,
             )
         except services.DuplicateSubmission:
             db.session.rollback()
-            return render_template("contributions/anonymous_duplicate.html", consultation=consultation), 200
+            # The same form again (its first answer was lost): the same code again.
+            retry = services.find_anonymous_retry(consultation, form.submission_key.data,
+                                                  category=form.category.data, **fields)
+            if retry is None:
+                return render_template("contributions/anonymous_duplicate.html", consultation=consultation), 200, _NO_STORE
+            contribution, code = retry
+            return render_template("contributions/anonymous_done.html", contribution=contribution, code=code,
+                                   consultation=consultation, again=True), 200, _NO_STORE
         except services.ContributionError as exc:
             db.session.rollback()
             getattr(form, exc.field or "title").errors = [str(exc)]
@@ -202,28 +220,76 @@ def anonymous(token: str):
             db.session.commit()
             response = render_template("contributions/anonymous_done.html", contribution=contribution, code=code,
                                        consultation=consultation)
-            return response, 201, {"Cache-Control": "no-store"}
+            return response, 201, _NO_STORE
     return render_template("contributions/anonymous_form.html", form=form, consultation=consultation), (
         422 if form.errors else 200
-    )
+    ), _NO_STORE
+
+
+def _code_address_key() -> str:
+    # A keyed hash: the limiter's storage holds no address of an anonymous author.
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(secret, get_remote_address().encode(), hashlib.sha256).hexdigest()
+    return "code-address:" + digest
+
+
+def _code_contribution_key() -> str:
+    return "code-contribution:" + str((request.view_args or {}).get("contribution_id"))
+
+
+def _wrong_code(response) -> bool:
+    """Only wrong codes count against the limits."""
+    return bool(request.environ.get("mesa.wrong_code"))
+
+
+def _code_limit(name: str):
+    return lambda: current_app.config[name]
+
+
+_TOO_MANY_CODES = _l(
+    "Too many wrong codes were tried for this contribution or from your network, so this page is "
+    "paused for a while. Wait and try again with the code you received when you submitted."
+)
+
+
+def _typed_language(value) -> list[tuple[str, str]]:
+    """A wrong code shows no choice of the contribution's consultation: only what was typed."""
+    return [(value, _(LANGUAGES[value]))] if value in LANGUAGES else []
 
 
 @bp.route("/contributions/<int:contribution_id>/code", methods=["GET", "POST"])
+@limiter.limit(_code_limit("MESA_LIMIT_CODE_CONTRIBUTION"), key_func=_code_contribution_key, methods=["POST"],
+               deduct_when=_wrong_code, error_message=_TOO_MANY_CODES)
+@limiter.limit(_code_limit("MESA_LIMIT_CODE_ADDRESS"), key_func=_code_address_key, methods=["POST"],
+               deduct_when=_wrong_code, error_message=_TOO_MANY_CODES)
 def anonymous_edit(contribution_id: int):
-    contribution = db.get_or_404(Contribution, contribution_id)
-    if not contribution.anonymous or not permissions.can_view_consultation(current_user, contribution.consultation):
-        fail(404)
-    form = AnonymousEditForm(language_choices=services.language_choices(contribution.consultation))
-    if request.method == "GET":
-        form.category.data = contribution.stakeholder_category
-        form.level.data = contribution.governance_level or ""
-        form.kind.data = contribution.kind
-        form.title.data = contribution.title
-        form.body.data = contribution.body_md
-        form.objectives.data = contribution.objective_numbers
-        form.principles.data = contribution.principle_keys
-        form.language.data = contribution.language
-    if form.validate_on_submit():
+    """Change or withdraw an anonymous contribution with its secret code. Before the right
+    code, the page is the same for every number (whether a contribution exists, is
+    anonymous, hidden, withdrawn or pending, or belongs to a draft consultation)."""
+    contribution = db.session.get(Contribution, contribution_id)
+    if contribution is not None and not (
+        contribution.anonymous and permissions.can_view_consultation(current_user, contribution.consultation)
+    ):
+        contribution = None
+    if request.method == "GET" or request.form.get("step") == "code":
+        form = AnonymousCodeForm()
+        if request.method == "POST" and form.validate_on_submit():
+            if services.code_matches(contribution, form.code.data):
+                return _unlocked(contribution, form.code.data)
+            request.environ["mesa.wrong_code"] = True
+            form.code.errors = [_("This code does not match this contribution.")]
+        return render_template("contributions/anonymous_edit.html", form=form, contribution_id=contribution_id), (
+            422 if form.errors else 200
+        ), _NO_STORE
+    code = (request.form.get("code") or "").strip()
+    matches = services.code_matches(contribution, code)
+    form = AnonymousEditForm(language_choices=services.language_choices(contribution.consultation) if matches
+                             else _typed_language(request.form.get("language")))
+    valid = form.validate_on_submit()
+    if not matches:
+        request.environ["mesa.wrong_code"] = True
+        form.code.errors = [_("This code does not match this contribution.")] if code else form.code.errors
+    elif valid:
         try:
             if form.action.data == "withdraw":
                 services.withdraw_anonymous(contribution, form.code.data)
@@ -236,9 +302,27 @@ def anonymous_edit(contribution_id: int):
             db.session.commit()
             if form.action.data == "withdraw":
                 flash(_("Your contribution is withdrawn."), "success")
-                return redirect(url_for("consultations.show", consultation_id=contribution.consultation_id))
-            flash(_("Your changes are saved."), "success")
-            return _to_contribution(contribution)
-    return render_template("contributions/anonymous_edit.html", form=form, contribution=contribution), (
+            else:
+                flash(_("Your changes are saved."), "success")
+            return redirect(url_for("contributions.anonymous_edit", contribution_id=contribution_id))
+    return render_template("contributions/anonymous_edit.html", form=form, contribution_id=contribution_id,
+                           contribution=contribution if matches else None, editing=True), (
         422 if form.errors else 200
-    )
+    ), _NO_STORE
+
+
+def _unlocked(contribution: Contribution, code: str):
+    """The right code: what the contribution says, and what its author may still do."""
+    form = AnonymousEditForm(formdata=None, language_choices=services.language_choices(contribution.consultation))
+    form.code.data = code
+    form.category.data = contribution.stakeholder_category
+    form.level.data = contribution.governance_level or ""
+    form.kind.data = contribution.kind
+    form.title.data = contribution.title
+    form.body.data = contribution.body_md
+    form.objectives.data = contribution.objective_numbers
+    form.principles.data = contribution.principle_keys
+    form.language.data = contribution.language
+    changeable = contribution.consultation.is_open and contribution.status in ("active", "pending")
+    return render_template("contributions/anonymous_edit.html", form=form, contribution_id=contribution.id,
+                           contribution=contribution, editing=changeable, unlocked=True), 200, _NO_STORE

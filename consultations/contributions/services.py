@@ -1,14 +1,16 @@
 """Contributions: submit, edit, withdraw, browse."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 from datetime import datetime, time
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from .. import permissions
 from ..consultations.models import VISIBLE_STATES, Consultation
@@ -259,9 +261,42 @@ def _hash_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _date_only() -> datetime:
+def _date_only(moment: datetime | None = None) -> datetime:
     """Anonymous contributions keep the day, not the time, of submission and edits."""
-    return datetime.combine(today(), time())
+    return datetime.combine(moment.date() if moment is not None else today(), time())
+
+
+def _anonymous_ids(session, ids) -> set[int]:
+    """Which of these contribution ids are anonymous contributions."""
+    ids = {int(i) for i in ids if i is not None}
+    return {i for i in ids if (obj := session.get(Contribution, i)) is not None and obj.anonymous}
+
+
+@event.listens_for(Session, "before_flush")
+def _anonymous_rows_keep_the_day_only(session, flush_context, instances) -> None:
+    """The one place that enforces the firewall's promise on time: whatever changes an
+    anonymous contribution (its author's edit or withdrawal, an organiser hiding,
+    restoring, approving or marking it addressed, a proposal answering it), every
+    timestamp of its row holds the date only, and so does every audit-log entry about
+    it (an organiser approving it at 10:02 would otherwise date its submission)."""
+    from ..audit.models import AuditEvent
+
+    events = []
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Contribution) and obj.anonymous:
+            obj.created_at = _date_only(obj.created_at)
+            obj.updated_at = _date_only()
+            # Set even when unchanged, or the column's onupdate would write the time.
+            flag_modified(obj, "updated_at")
+            if obj.addressed_at is not None:
+                obj.addressed_at = _date_only(obj.addressed_at)
+        elif isinstance(obj, AuditEvent) and obj.target_type == "contribution" and obj in session.new:
+            events.append(obj)
+    if events:
+        anonymous = _anonymous_ids(session, (e.target_id for e in events))
+        for item in events:
+            if item.target_id in anonymous:
+                item.created_at = _date_only(item.created_at)
 
 
 def submit_anonymous(
@@ -288,7 +323,8 @@ def submit_anonymous(
         raise ContributionError(_("Only public administrations have a governance level."), "level")
     cleaned = clean_fields(consultation, kind, title, body, objectives, principles, ())
     language = clean_language(consultation, language)
-    code = secrets.token_urlsafe(16)
+    key = _valid_key(submission_key)
+    code = _code_for_key(key) if key else secrets.token_urlsafe(16)
     moment = _date_only()
     contribution = Contribution(
         consultation=consultation,
@@ -300,7 +336,7 @@ def submit_anonymous(
         status="pending" if consultation.premoderation else "active",
         created_at=moment,
         updated_at=moment,
-        submission_key=_valid_key(submission_key),
+        submission_key=_anonymous_key(key),
         language=language,
     )
     _assign(contribution, kind, cleaned, False)
@@ -308,10 +344,56 @@ def submit_anonymous(
     return contribution, code
 
 
-def code_matches(contribution: Contribution, code: str) -> bool:
-    if not contribution.anonymous or not contribution.edit_code_hash or not code:
-        return False
-    return hmac.compare_digest(contribution.edit_code_hash, _hash_code(code.strip()))
+# The secret code of an anonymous contribution is derived from the random key its form
+# carried (an HMAC keyed by SECRET_KEY), and the key is stored hashed: the database
+# holds neither the code nor what makes it, yet the same form sent again (a retried
+# request whose answer was lost) gets the same code back, and only the holder of that
+# form can ask for it.
+
+def _code_for_key(key: str) -> str:
+    from flask import current_app
+
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(secret, b"mesa-anonymous-code\x00" + key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def _anonymous_key(key: str | None) -> str | None:
+    return hashlib.sha256(b"mesa-anonymous-key\x00" + key.encode()).hexdigest() if key else None
+
+
+def find_anonymous_retry(
+    consultation: Consultation, submission_key: str | None, *, category=None, kind=None, title=None, body="", **_
+) -> tuple[Contribution, str] | None:
+    """For an anonymous form that was sent before: the contribution it stored and its
+    secret code, or None (not sent before, not by this form to this consultation, or
+    not with the same text: a retried request repeats the first one exactly, so a form
+    reused with other content, e.g. from a shared device's history, gets no code)."""
+    key = _valid_key(submission_key)
+    if key is None:
+        return None
+    contribution = _by_key(_anonymous_key(key))
+    if contribution is None or not contribution.anonymous or contribution.consultation_id != consultation.id:
+        return None
+    same = (contribution.stakeholder_category, contribution.kind, contribution.title, contribution.body_md) == (
+        category, kind, (title or "").strip(), body or ""
+    )
+    if not same:
+        return None
+    code = _code_for_key(key)
+    return (contribution, code) if code_matches(contribution, code) else None
+
+
+_NO_CODE_HASH = _hash_code("no contribution has this code")
+
+
+def code_matches(contribution: Contribution | None, code: str) -> bool:
+    """Costs the same whether or not the contribution exists or is anonymous."""
+    stored = (contribution.edit_code_hash if contribution is not None and contribution.anonymous else None) or ""
+    given = _hash_code((code or "").strip())
+    matches = hmac.compare_digest(stored or _NO_CODE_HASH, given)
+    return bool(matches and stored and code and code.strip())
 
 
 def _check_code(contribution: Contribution, code: str) -> None:
