@@ -139,8 +139,16 @@ LANGUAGES: dict[str, str] = {
 }
 
 
+# The groups a summary publishes instead of a stakeholder category (see
+# docs/summaries.md, "Privacy"): categories it does not name, and anonymous input.
+SUMMARY_GROUPS: dict[str, str] = {
+    "combined": N_("Other categories (combined)"),
+    "anonymous": N_("Anonymous input"),
+}
+
+
 def category_label(key: str | None) -> str:
-    label = STAKEHOLDER_CATEGORIES.get(key or "")
+    label = STAKEHOLDER_CATEGORIES.get(key or "") or SUMMARY_GROUPS.get(key or "")
     return gettext(label) if label else (key or "")
 
 

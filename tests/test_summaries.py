@@ -450,9 +450,12 @@ def test_summaries_count_contributions_by_language(app, make_consultation, make_
     meta = _meta(consultation, threshold=3)
     rows = {r["language"]: r for r in meta["by_language"]}
     assert rows["es"]["count"] == 4 and rows["es"]["label"] == "Spanish"
-    # One English contribution (the withdrawn one does not count) is below the threshold,
-    # and the next smallest count is hidden with it.
-    assert rows["en"]["count"] is None and rows["ar"]["count"] is None
+    # One English contribution (the withdrawn one does not count). The annex lists each
+    # contribution's language, so hiding this count would protect nobody (issue 12): it
+    # is published, and agrees with the annex.
+    assert rows["en"]["count"] == 1 and rows["ar"]["count"] == 3
+    annex = list(services.compile_summary([consultation], settings=services.Settings(privacy_threshold=3), states={}).contributions())
+    assert sorted(c["language"] for c in annex) == ["ar"] * 3 + ["en"] + ["es"] * 4
     assert [r["language"] for r in meta["by_language"]] == ["es", "ar", "en"]
     assert _meta(consultation, threshold=1)["by_language"] == [
         {"language": "es", "label": "Spanish", "count": 4},
@@ -508,13 +511,15 @@ def test_small_counts_are_suppressed_and_no_personal_data_leaks(
     meta = compiled.meta
     assert meta["suppression"]["threshold"] == 3 and meta["suppression"]["applied"] is True
     shares = {s["category"]: s for s in meta["representation"]["contributions"]["shares"]}
-    assert shares["migrant_association"]["count"] is None and shares["migrant_association"]["percent"] is None
-    # 1 + 4 = 5 contributions are published: the 4 would give the 1 away, so it is hidden too.
+    # A hidden count says why it is hidden, never as a number (issue 12).
+    assert shares["migrant_association"]["count"] == services.PRIMARY and shares["migrant_association"]["percent"] is None
+    # 1 + 4 = 5 contributions are published: the 4 would give the 1 away, so it is hidden too
+    # (the NGO category is not named either: both are counted as "other categories, combined").
     assert meta["representation"]["contributions"]["total"] == 5
-    assert shares["ngo"]["count"] is None and shares["ngo"]["percent"] is None
+    assert shares["ngo"]["count"] == services.COMPLEMENTARY and shares["ngo"]["percent"] is None
     assert meta["suppression"]["complementary"] is True
-    assert meta["by_objective"][2]["categories"]["migrant_association"] is None
-    assert meta["by_objective"][2]["categories"]["ngo"] is None
+    assert meta["by_objective"][2]["categories"]["migrant_association"] == services.PRIMARY
+    assert meta["by_objective"][2]["categories"]["ngo"] == services.COMPLEMENTARY
     assert "fewer than 3 contributions" in meta["representation"]["warnings"][0]["message"]
 
     login(client, organiser)
@@ -564,9 +569,10 @@ def test_other_tables_and_warnings_do_not_give_a_protected_count_back(app, make_
         make_contribution(consultation, author=ngo)
     meta = _meta(consultation, threshold=5)
     shares = {s["category"]: s["count"] for s in meta["representation"]["contributions"]["shares"]}
-    assert shares["migrant_association"] is None and shares["ngo"] is None  # 30 protects 2
+    assert shares["migrant_association"] == services.PRIMARY and shares["ngo"] == services.COMPLEMENTARY  # 30 protects 2
     assert meta["representation"]["contributions"]["total"] == 32
-    assert [r["count"] for r in meta["participation"]["contributions"]] == [None, None]
+    # Neither category is named in the voice table either: one combined row (issue 12).
+    assert [(r["category"], r["count"]) for r in meta["participation"]["contributions"]] == [("combined", 32)]
     warnings = {w["kind"]: w for w in meta["representation"]["warnings"]}
     assert warnings["dominance"]["percent"] is None and "93" not in warnings["dominance"]["message"]
     assert "more than 50%" in warnings["dominance"]["message"]
@@ -596,13 +602,15 @@ def test_no_published_row_gives_a_hidden_count_away(app, make_consultation, make
     meta = _meta(consultation, threshold=3)
     row = meta["by_objective"][15]
     assert row["total"] == 11
-    assert row["kinds"] == {"challenge": 6, "proposal": None, "good_practice": None}
-    assert list(row["categories"].values()).count(None) == 2
-    assert meta["totals"]["good_practice"] is None and meta["totals"]["proposal"] is None
+    # Counts by kind are published: the annex lists every contribution with its kind, so
+    # hiding them protected nobody (issue 12). What is protected is the category.
+    assert row["kinds"] == {"challenge": 6, "proposal": 4, "good_practice": 1}
+    assert [services.is_hidden(v) for v in row["categories"].values()].count(True) == 2
+    assert meta["totals"]["good_practice"] == 1 and meta["totals"]["proposal"] == 4
     rows = [row["kinds"], row["categories"], {k: meta["totals"][k] for k in ("challenge", "proposal", "good_practice")},
             {s["category"]: s["count"] for s in meta["representation"]["contributions"]["shares"]}]
     for published in rows:
-        assert list(published.values()).count(None) != 1
+        assert [services.is_hidden(v) for v in published.values()].count(True) != 1
     assert "a second count of the same row was hidden too" in meta["suppression"]["note"]
 
 

@@ -17,10 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from flask_babel import gettext
 
 from ..extensions import db
-from ..reference import STAKEHOLDER_CATEGORIES, voice_label
+from ..reference import STAKEHOLDER_CATEGORIES
 from ..timeutil import today, utcnow
 
 _categories = ", ".join(f"'{c}'" for c in STAKEHOLDER_CATEGORIES)
@@ -66,7 +65,8 @@ class ContributionPrinciple(db.Model):
 
 
 class Flag(db.Model):
-    """Someone reported a contribution. Who flagged is not stored."""
+    """Someone reported a contribution. No screen shows who did; for a report made while
+    logged in, ``reporter_id`` lets its text be deleted with the account."""
 
     __tablename__ = "flags"
 
@@ -75,6 +75,7 @@ class Flag(db.Model):
         ForeignKey("contributions.id", ondelete="CASCADE"), index=True
     )
     reason: Mapped[str] = mapped_column(Text)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_on: Mapped[date] = mapped_column(Date, default=today)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
 
@@ -178,15 +179,10 @@ class Contribution(db.Model):
 
     @property
     def voice(self) -> str:
-        """Who spoke, as shown publicly: the organisation only if it agreed to be named."""
-        label = voice_label(self.stakeholder_category, self.governance_level)
-        if self.on_behalf:
-            if self.name_organisation and self.organisation_name:
-                return gettext("%(voice)s, collected by %(organisation)s", voice=label, organisation=self.organisation_name)
-            return gettext("%(voice)s, collected by an association", voice=label)
-        if self.name_organisation and self.organisation_name:
-            return f"{self.organisation_name} — {label}"
-        return label
+        """Who spoke, as shown publicly (see contributions/voice.py)."""
+        from .voice import voice_of
+
+        return voice_of(self)
 
     def __repr__(self) -> str:
         return f"<Contribution {self.id} {self.kind}>"

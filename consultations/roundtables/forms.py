@@ -177,7 +177,14 @@ class CaptureRow(Form):
 
 
 class CaptureForm(FlaskForm):
+    # The language everything in this batch was said in; the consultation's own language
+    # unless the facilitator chooses another it accepts (the service checks).
+    language = SelectField(_l("Language of these contributions"), validate_choice=False, validators=[Optional()])
     rows = FieldList(FormField(CaptureRow), min_entries=5, max_entries=50)
+
+    def __init__(self, *args, language_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = choices(language_choices)
 
 
 class CarryForwardForm(FlaskForm):

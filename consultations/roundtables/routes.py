@@ -10,7 +10,7 @@ from .. import permissions
 from ..consultations.http import managed_or_403, visible_or_404
 from ..consultations.models import Consultation
 from ..contributions.models import Contribution
-from ..contributions.services import ContributionError
+from ..contributions.services import ContributionError, clean_language, language_choices
 from ..extensions import db
 from ..reference import category_label
 from ..forms import choices
@@ -336,12 +336,20 @@ def capture(roundtable_id: int):
     refusal = services.capture_refusal(current_user, roundtable)
     if refusal:
         fail(403, refusal)
-    form = CaptureForm()
+    consultation = roundtable.consultation
+    form = CaptureForm(language_choices=language_choices(consultation))
     if request.method == "GET":
+        form.language.data = consultation.language or "en"
         extra = min(max(request.args.get("rows", type=int) or 5, 5), 50)
         while len(form.rows.entries) < extra:
             form.rows.append_entry()
     saved, kept = 0, []
+    if request.method == "POST":
+        try:
+            clean_language(consultation, form.language.data)
+        except ContributionError as exc:
+            form.language.errors = [str(exc)]
+            return render_template("roundtables/capture.html", roundtable=roundtable, form=form, kept=[]), 422
     if form.validate_on_submit() or (request.method == "POST" and set(form.errors) <= {"rows"}):
         for entry in form.rows.entries:
             row = entry.form
@@ -355,6 +363,7 @@ def capture(roundtable_id: int):
                     services.capture_contribution(
                         roundtable, current_user, kind=row.kind.data, title=row.title.data, body=row.body.data or "",
                         objectives=row.objectives.data, category=row.category.data, level=row.level.data or None,
+                        language=form.language.data or None,
                     )
             except ContributionError as exc:
                 getattr(row, exc.field or "title").errors = [str(exc)]
@@ -370,7 +379,8 @@ def capture(roundtable_id: int):
             "%(num)s rows need correcting: they are below with what you typed.", len(kept)), "error")
         # Show only the rows still to correct, renumbered, with their values and errors.
         errors = [row.errors for row in kept]
-        form = CaptureForm(formdata=None, data={"rows": [row.data for row in kept]})
+        form = CaptureForm(formdata=None, data={"rows": [row.data for row in kept], "language": form.language.data},
+                           language_choices=language_choices(consultation))
         for entry, row_errors in zip(form.rows.entries, errors):
             for name, messages in row_errors.items():
                 getattr(entry.form, name).errors = list(messages)

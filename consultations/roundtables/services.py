@@ -13,7 +13,7 @@ from .. import permissions
 from ..accounts.models import User
 from ..consultations.models import Consultation
 from ..contributions.models import Contribution, ContributionObjective
-from ..contributions.services import ContributionError, clean_fields
+from ..contributions.services import ContributionError, clean_fields, clean_language
 from ..extensions import db
 from ..markdown import render_markdown
 from ..organisations.models import Organisation
@@ -305,6 +305,7 @@ def cancel_registration(registration: Registration) -> list[Registration]:
     db.session.refresh(registration, ["status"])
     was_confirmed = registration.status == "confirmed"
     registration.status = "cancelled"
+    registration.attended = False  # a cancelled registration never counts as present
     registration.cancelled_at = now()
     db.session.flush()
     if not was_confirmed:
@@ -411,28 +412,46 @@ def record_attendance(roundtable: Roundtable, attended_ids, walk_ins) -> None:
     db.session.flush()
 
 
-def attendance(roundtable_ids) -> Attendance:
-    """Attendance (attended registrations plus walk-ins) by category and level, in SQL."""
-    ids = list(roundtable_ids)
-    if not ids:
-        return Attendance()
+def attendance_rows(*, roundtable_ids=None, consultation_ids=None) -> list[tuple[str, str | None, int]]:
+    """The one count of attendance, used by roundtable pages and summaries alike:
+    (category, governance level, people) for registrations marked attended that are
+    still confirmed (a registration cancelled after being marked present never counts)
+    plus the walk-in counts, at the given roundtables or at every roundtable of the
+    given consultations. One SQL ``GROUP BY``."""
+    if roundtable_ids is not None:
+        ids = list(roundtable_ids)
+        if not ids:
+            return []
+        reg_where = Registration.roundtable_id.in_(ids)
+        walk_where = WalkIn.roundtable_id.in_(ids)
+    else:
+        ids = list(consultation_ids or ())
+        if not ids:
+            return []
+        at = select(Roundtable.id).where(Roundtable.consultation_id.in_(ids))
+        reg_where = Registration.roundtable_id.in_(at)
+        walk_where = WalkIn.roundtable_id.in_(at)
     registered = select(
         Registration.stakeholder_category.label("category"),
         Registration.governance_level.label("level"),
         literal(1).label("people"),
-    ).where(Registration.roundtable_id.in_(ids), Registration.attended.is_(True), Registration.status == "confirmed")
+    ).where(reg_where, Registration.attended.is_(True), Registration.status == "confirmed")
     walked = select(
         WalkIn.stakeholder_category.label("category"),
         WalkIn.governance_level.label("level"),
         WalkIn.count.label("people"),
-    ).where(WalkIn.roundtable_id.in_(ids))
+    ).where(walk_where)
     people = union_all(registered, walked).subquery()
     rows = db.session.execute(
         select(people.c.category, people.c.level, func.sum(people.c.people)).group_by(people.c.category, people.c.level)
     ).all()
+    return [(category, level, int(count or 0)) for category, level, count in rows if count]
+
+
+def attendance(roundtable_ids) -> Attendance:
+    """Attendance (attended registrations plus walk-ins) by category and level."""
     result = Attendance()
-    for category, level, count in rows:
-        count = int(count)
+    for category, level, count in attendance_rows(roundtable_ids=roundtable_ids):
         result.total += count
         result.by_category[category] = result.by_category.get(category, 0) + count
         if level:
@@ -470,8 +489,10 @@ def capture_contribution(
     objectives=(),
     category: str,
     level: str | None = None,
+    language: str | None = None,
 ) -> Contribution:
-    """One contribution heard in the room: the voice's category, no individual named."""
+    """One contribution heard in the room: the voice's category, no individual named,
+    in ``language`` (the consultation's main language when none is given)."""
     refusal = capture_refusal(facilitator, roundtable)
     if refusal:
         raise ContributionError(refusal)
@@ -483,6 +504,7 @@ def capture_contribution(
     title, body, numbers, _keys, _challenges = clean_fields(
         roundtable.consultation, kind, title, body, objectives, (), ()
     )
+    language = clean_language(roundtable.consultation, language)
     contribution = Contribution(
         consultation_id=roundtable.consultation_id,
         roundtable_id=roundtable.id,
@@ -494,6 +516,7 @@ def capture_contribution(
         stakeholder_category=category,
         governance_level=level,
         captured=True,
+        language=language,
         status="active",
         objectives=[ContributionObjective(objective=n) for n in numbers],
     )

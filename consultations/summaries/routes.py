@@ -75,7 +75,7 @@ def _download(compiled, fmt: str, version: int | None = None) -> Response:
         # Word and PDF are laid out in memory, within the request: bound their size so that
         # a compilation of 100,000 contributions cannot hold a worker for many minutes.
         limit = current_app.config.get("MESA_SUMMARY_DOCUMENT_LIMIT") or _document_limit_from_environment()
-        total = compiled.meta["totals"]["contributions"] or 0
+        total = services.count_value(compiled.meta["totals"]["contributions"])
         if total > limit:
             fail(
                 422,
@@ -123,7 +123,7 @@ def show(consultation_id: int):
     meta = services.compile_statistics([consultation], settings)
     sections = services.compile_sections(
         [consultation], states=states, mapping=mapping or {s.key: list(s.default_objectives) for s in services.review_sections()},
-        with_proposals=False, signature=meta.pop("_signature"),
+        with_proposals=False, signature=meta.pop("_signature"), protection=meta.pop("_protection"),
     )
     meta.update(settings=settings.as_dict(), consultations=[], title="")
     filters = ContributionsFilterForm(request.args)

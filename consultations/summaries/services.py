@@ -16,12 +16,13 @@ from importlib import resources
 from typing import Callable, Iterator
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, literal_column, select, update
+from sqlalchemy import and_, case, exists, func, literal, literal_column, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from ..consultations.models import Consultation, ConsultationObjective
-from ..contributions.models import Contribution, ContributionObjective
+from ..contributions.models import Contribution, ContributionObjective, ContributionPrinciple, proposal_answers
+from ..contributions.voice import collected_by, voice
 from ..extensions import db
 from ..markdown import MAX_MARKDOWN_LENGTH, render_markdown
 from ..reference import (
@@ -33,9 +34,8 @@ from ..reference import (
     category_label,
     level_label,
     objective,
-    voice_label,
 )
-from ..roundtables.models import Registration, Roundtable, WalkIn
+from ..roundtables.models import Roundtable
 from ..timeutil import utcnow
 from . import permissions
 from .models import SectionPin, Summary, SummarySection, SummaryVersion
@@ -153,27 +153,89 @@ class Settings:
         }
 
 
-def suppress(n: int, threshold: int) -> int | None:
-    """A count as published: None when it is below the threshold (zero is shown)."""
-    return n if n == 0 or n >= threshold else None
+# -- what is hidden, and why --------------------------------------------------------
+# A count that is not published is never a number in the compiled summary: it is one
+# of these strings, which says why it is hidden (the writers turn them into markers,
+# see marker()). Versions frozen before this change hold None (read as "primary").
+PRIMARY = "primary"  # from 1 to threshold - 1: "<3" is a true statement about it
+COMPLEMENTARY = "complementary"  # hidden to protect another count; may be large: "×"
+HIDDEN = (PRIMARY, COMPLEMENTARY)
+# The groups a summary publishes instead of a stakeholder category (labels in
+# reference.SUMMARY_GROUPS): contributions of the categories it does not name, and
+# anonymous input, never broken down further.
+COMBINED = "combined"
+ANONYMOUS = "anonymous"
 
 
-def protect(counts: dict, threshold: int) -> tuple[dict, bool]:
+def is_hidden(value) -> bool:
+    """A published count that is not given (a reason, or None in older versions)."""
+    return value is None or value in HIDDEN
+
+
+def hidden_reason(value) -> str | None:
+    """PRIMARY, COMPLEMENTARY, or None for a published number."""
+    if value is None:
+        return PRIMARY
+    return value if value in HIDDEN else None
+
+
+def count_value(value) -> int:
+    """A published count as a number for drawing or adding up: 0 when it is hidden."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def marker(value, threshold: int) -> str:
+    """The text of a published count: the number, "<3" (fewer than the threshold) or
+    "×" (hidden to protect another count; its true value may be large)."""
+    reason = hidden_reason(value)
+    if reason is None:
+        return str(value)
+    return "×" if reason == COMPLEMENTARY else f"<{threshold}"
+
+
+def marker_notes(threshold: int) -> dict[str, str]:
+    """The note under a table for each marker it uses ({marker: sentence}); one home for
+    these texts so that every page and download says the same."""
+    return {
+        f"<{threshold}": _(
+            "<%(t)s: fewer than %(t)s (from 1 to %(below)s), not published so that no contributor "
+            "or participant can be singled out.", t=threshold, below=threshold - 1,
+        ),
+        "×": _(
+            "×: not published to protect another hidden figure of the same row or table; "
+            "the true number may be large."
+        ),
+    }
+
+
+def markers_used(values) -> list[str]:
+    """The notes (from :func:`marker_notes`) that a table whose cells are ``values`` needs,
+    in a stable order: a writer prints them under the table."""
+    reasons = {hidden_reason(v) for v in values} - {None}
+    return [r for r in (PRIMARY, COMPLEMENTARY) if r in reasons]
+
+
+def suppress(n: int, threshold: int):
+    """A count as published: PRIMARY when it is below the threshold (zero is shown)."""
+    return n if n == 0 or n >= threshold else PRIMARY
+
+
+def protect_row(counts: dict, threshold: int) -> tuple[dict, bool]:
     """One row of counts whose total is published elsewhere, as published.
 
-    Primary suppression hides every count from 1 to threshold - 1. The total minus the
-    published counts gives the sum of the hidden ones, so more is hidden while that sum
-    would give them away: a single hidden count, hidden counts that can only all be 1
-    (their sum equals their number), or small counts that can only all be threshold - 1.
-    Each time, the smallest other non-zero count of the row is hidden too
-    (complementary suppression). Returns the published row and whether a complementary
-    count was hidden.
+    Primary suppression hides every count from 1 to threshold - 1 (PRIMARY). The total
+    minus the published counts gives the sum of the hidden ones, so more is hidden while
+    that sum would give them away: a single hidden count, hidden counts that can only all
+    be 1 (their sum equals their number), or small counts that can only all be
+    threshold - 1. Each time, the smallest other non-zero count of the row is hidden too
+    (COMPLEMENTARY: its true value may be large). Returns the published row and whether
+    a complementary count was hidden.
     """
     out = {k: suppress(n, threshold) for k, n in counts.items()}
     extra = False
     while True:
-        hidden = [k for k, v in out.items() if v is None]
-        others = [k for k, v in out.items() if v]  # published and non-zero
+        hidden = [k for k, v in out.items() if v in HIDDEN]
+        others = [k for k, v in out.items() if v not in HIDDEN and v]  # published and non-zero
         if not hidden or not others:
             # Nothing hidden, or the hidden counts are the whole total, itself hidden.
             return out, extra
@@ -185,8 +247,14 @@ def protect(counts: dict, threshold: int) -> tuple[dict, bool]:
             or (all_small and hidden_sum == len(hidden) * (threshold - 1))
         ):
             return out, extra
-        out[min(others, key=lambda k: (counts[k], str(k)))] = None
+        out[min(others, key=lambda k: (counts[k], str(k)))] = COMPLEMENTARY
         extra = True
+
+
+def protect(counts: dict, threshold: int) -> tuple[dict, bool]:
+    """:func:`protect_row` with every hidden count as None (whatever the reason)."""
+    out, extra = protect_row(counts, threshold)
+    return {k: (None if v in HIDDEN else v) for k, v in out.items()}, extra
 
 
 # -- the summary row, revisions, optimistic locking ---------------------------------
@@ -514,25 +582,104 @@ def _active(ids):
     return and_(Contribution.consultation_id.in_(ids), Contribution.status == "active")
 
 
-def signature_counts(ids) -> list[tuple[str, str, str | None, int, int]]:
-    """Active contributions counted by (kind, category, governance level, objective set).
+def _group_category():
+    """The group a contribution is counted in before protection: its stakeholder
+    category, or ANONYMOUS for anonymous input (never broken down further)."""
+    return case((Contribution.anonymous.is_(True), literal(ANONYMOUS)), else_=Contribution.stakeholder_category)
 
-    The objective set of a contribution is a bit mask (bit n for GCM objective n), summed
+
+def _group_level():
+    return case((Contribution.anonymous.is_(True), null()), else_=Contribution.governance_level)
+
+
+@dataclass
+class Protection:
+    """What a compilation may name (the model in docs/summaries.md, "Privacy").
+
+    The annex lists every contribution with its kind, objectives, language and voice, so
+    any count of contributions can be recomputed from it: hiding such a count protects
+    nobody. What is protected instead is who could be singled out by the voice a
+    contribution is published with. A stakeholder category (or anonymous input) with
+    fewer than ``threshold`` contributions in the compilation is not named anywhere in
+    it: its contributions are counted, drawn and listed under "Other categories
+    (combined)" (COMBINED). When that combined group would itself hold fewer than
+    ``threshold`` contributions, the smallest named categories join it until it does
+    (complementary). A governance level with fewer than ``threshold`` contributions in
+    its category is not given. ``hidden`` says why each category is not named
+    (PRIMARY or COMPLEMENTARY).
+    """
+
+    threshold: int
+    counts: dict[str, int] = field(default_factory=dict)  # contributions per raw group
+    hidden: dict[str, str] = field(default_factory=dict)  # raw group -> reason
+    levels: set = field(default_factory=set)  # (raw group, level) pairs that are named
+
+    def category(self, raw: str) -> str:
+        return COMBINED if raw in self.hidden else raw
+
+    def level(self, raw: str, level: str | None) -> str | None:
+        if raw in self.hidden or level is None:
+            return None
+        return level if (raw, level) in self.levels else None
+
+    def voice_key(self, raw: str, level: str | None) -> tuple[str, str | None]:
+        return self.category(raw), self.level(raw, level)
+
+    @property
+    def applied(self) -> bool:
+        return bool(self.hidden) or any(
+            lvl is not None and (c, lvl) not in self.levels and c not in self.hidden for c, lvl in self._all_levels
+        )
+
+    @property
+    def complementary(self) -> bool:
+        return COMPLEMENTARY in self.hidden.values()
+
+    _all_levels: set = field(default_factory=set)
+
+
+def protection_for(ids, threshold: int, signature=None) -> Protection:
+    """Decide, from the signature counts, which categories and levels the compilation
+    names (see :class:`Protection`)."""
+    if signature is None:
+        signature = signature_counts(ids)
+    counts: dict[str, int] = {}
+    level_counts: dict[tuple, int] = {}
+    for _kind, category, level, _mask, n in signature:
+        counts[category] = counts.get(category, 0) + n
+        if level is not None:
+            level_counts[(category, level)] = level_counts.get((category, level), 0) + n
+    hidden = {c: PRIMARY for c, n in counts.items() if 0 < n < threshold}
+    named = [c for c, n in counts.items() if c not in hidden and n]
+    while hidden and sum(counts[c] for c in hidden) < threshold and named:
+        pick = min(named, key=lambda c: (counts[c], c))
+        named.remove(pick)
+        hidden[pick] = COMPLEMENTARY
+    levels = {key for key, n in level_counts.items() if key[0] not in hidden and n >= threshold}
+    return Protection(threshold, counts, hidden, levels, set(level_counts))
+
+
+def signature_counts(ids) -> list[tuple[str, str, str | None, int, int]]:
+    """Active contributions counted by (kind, group, governance level, objective set).
+
+    The group is the stakeholder category, or ANONYMOUS for anonymous input. The
+    objective set of a contribution is a bit mask (bit n for GCM objective n), summed
     per contribution in SQL; the outer GROUP BY leaves a few hundred rows, from which
     every count of the summary follows: by objective, kind and category, by voice, and the
     distinct contributions each questionnaire section proposes. One pass over the data.
     """
     mask = func.coalesce(func.sum(literal_column("1").op("<<")(ContributionObjective.objective)), 0)
+    category, level = _group_category(), _group_level()
     per_contribution = (
         select(
             Contribution.kind,
-            Contribution.stakeholder_category,
-            Contribution.governance_level,
+            category.label("stakeholder_category"),
+            level.label("governance_level"),
             mask.label("mask"),
         )
         .outerjoin(ContributionObjective, ContributionObjective.contribution_id == Contribution.id)
         .where(_active(ids))
-        .group_by(Contribution.id, Contribution.kind, Contribution.stakeholder_category, Contribution.governance_level)
+        .group_by(Contribution.id, Contribution.kind, category, level)
         .subquery()
     )
     c = per_contribution.c
@@ -547,24 +694,10 @@ def _bits(mask: int) -> list[int]:
 
 
 def attendance_counts(ids) -> list[tuple[str, str | None, int]]:
-    """People present at the consultations' roundtables: attended registrations plus walk-ins."""
-    registered = (
-        select(Registration.stakeholder_category, Registration.governance_level, func.count())
-        .join(Roundtable, Roundtable.id == Registration.roundtable_id)
-        .where(Roundtable.consultation_id.in_(ids), Registration.attended.is_(True))
-        .group_by(Registration.stakeholder_category, Registration.governance_level)
-    )
-    walk_ins = (
-        select(WalkIn.stakeholder_category, WalkIn.governance_level, func.sum(WalkIn.count))
-        .join(Roundtable, Roundtable.id == WalkIn.roundtable_id)
-        .where(Roundtable.consultation_id.in_(ids))
-        .group_by(WalkIn.stakeholder_category, WalkIn.governance_level)
-    )
-    totals: dict[tuple, int] = {}
-    for stmt in (registered, walk_ins):
-        for category, level, n in db.session.execute(stmt):
-            totals[(category, level)] = totals.get((category, level), 0) + int(n or 0)
-    return [(c, lvl, n) for (c, lvl), n in totals.items()]
+    """People present at the consultations' roundtables (the roundtables' own count)."""
+    from ..roundtables.services import attendance_rows
+
+    return attendance_rows(consultation_ids=ids)
 
 
 def consultation_objective_counts(ids) -> dict[tuple[int, int], int]:
@@ -627,6 +760,10 @@ _COLUMNS = (
     Contribution.governance_level,
     Contribution.organisation_name,
     Contribution.name_organisation,
+    Contribution.on_behalf,
+    Contribution.anonymous,
+    Contribution.captured,
+    Contribution.language,
     Contribution.created_at,
     Consultation.title.label("consultation_title"),
     Roundtable.title.label("roundtable_title"),
@@ -643,8 +780,64 @@ def _rows():
     )
 
 
-def _contribution_dict(r, objectives: list[int]) -> dict:
-    organisation = r.organisation_name if (r.name_organisation and r.organisation_name) else None
+@dataclass
+class _Extras:
+    """What an annex row needs beyond its own columns, for one batch of rows: three
+    queries per batch (objectives, guiding principles, challenges answered), never one
+    per row."""
+
+    objectives: dict[int, list[int]]
+    principles: dict[int, list[str]]
+    answers: dict[int, list[dict]]
+
+    @classmethod
+    def of(cls, ids) -> "_Extras":
+        ids = list(ids)
+        principles: dict[int, list[str]] = {}
+        answers: dict[int, list[dict]] = {}
+        if ids:
+            for cid, key in db.session.execute(
+                select(ContributionPrinciple.contribution_id, ContributionPrinciple.principle)
+                .where(ContributionPrinciple.contribution_id.in_(ids))
+                .order_by(ContributionPrinciple.contribution_id, ContributionPrinciple.principle)
+            ):
+                principles.setdefault(cid, []).append(key)
+            challenge = aliased(Contribution)
+            for pid, chid, title in db.session.execute(
+                select(proposal_answers.c.proposal_id, challenge.id, challenge.title)
+                .join(challenge, challenge.id == proposal_answers.c.challenge_id)
+                .where(proposal_answers.c.proposal_id.in_(ids), challenge.status == "active")
+                .order_by(proposal_answers.c.proposal_id, challenge.id)
+            ):
+                answers.setdefault(pid, []).append({"id": chid, "title": title})
+        return cls(_objectives_of(ids), principles, answers)
+
+
+def _contribution_dict(r, extras: _Extras, protection: Protection | None = None) -> dict:
+    """One contribution as every output lists it (the annex row).
+
+    Besides the keys of the JSON schema (docs/summaries.md):
+    - ``stakeholder_category`` / ``governance_level``: the voice as this compilation
+      publishes it: COMBINED ("combined") for a category it does not name, ANONYMOUS
+      ("anonymous") for anonymous input, the level None when it is not given; the
+      statistics count the same keys, so the annex and the tables always agree.
+    - ``voice``: the public voice (contributions/voice.py), e.g. "NGO",
+      "Red Acoge — NGO" (named with consent), "Other, collected by Asociación X".
+    - ``on_behalf`` / ``collected_by``: for input collected on behalf of people without an
+      account, who collected it: the association's name when it agreed to be named, else
+      "an association"; None for any other contribution. ``organisation`` is then None:
+      the people who spoke have none.
+    - ``captured``: heard in the room and written down by a facilitator.
+    - ``language``: the code of the language it is written in ("es").
+    - ``principles``: the GCM guiding principles' keys; ``answers``: for a proposal, the
+      active challenges it answers, ``[{"id", "title"}]``.
+    """
+    raw = ANONYMOUS if r.anonymous else r.stakeholder_category
+    raw_level = None if r.anonymous else r.governance_level
+    category, level = protection.voice_key(raw, raw_level) if protection is not None else (raw, raw_level)
+    named = bool(r.name_organisation and r.organisation_name and not r.anonymous)
+    collected = collected_by(r.organisation_name, named=named, on_behalf=bool(r.on_behalf))
+    organisation = r.organisation_name if (named and not r.on_behalf) else None
     return {
         "id": r.id,
         "url": f"/contributions/{r.id}",
@@ -657,12 +850,22 @@ def _contribution_dict(r, objectives: list[int]) -> dict:
         "title": r.title,
         "body_md": r.body_md or "",
         "body_html": r.body_html or "",
-        "objectives": objectives,
-        "stakeholder_category": r.stakeholder_category,
-        "stakeholder_category_label": category_label(r.stakeholder_category),
-        "governance_level": r.governance_level,
+        "objectives": extras.objectives.get(r.id, []),
+        "stakeholder_category": category,
+        "stakeholder_category_label": category_label(category),
+        "governance_level": level,
+        "governance_level_label": level_label(level) if level else None,
         "organisation": organisation,
-        "voice": (f"{organisation} — " if organisation else "") + voice_label(r.stakeholder_category, r.governance_level),
+        "voice": voice(
+            category, level, organisation=r.organisation_name, named=named, on_behalf=bool(r.on_behalf),
+            category_text=category_label(category) if category in (COMBINED, ANONYMOUS) else None,
+        ),
+        "on_behalf": collected,
+        "collected_by": collected,
+        "captured": bool(r.captured),
+        "language": r.language,
+        "principles": extras.principles.get(r.id, []),
+        "answers": extras.answers.get(r.id, []),
         "created_on": r.created_at.date().isoformat(),
     }
 
@@ -684,18 +887,22 @@ def _load_options():
     return (joinedload(Contribution.consultation), joinedload(Contribution.roundtable))
 
 
-def contribution_dicts(where, limit: int | None = None) -> list[dict]:
+def _dicts(rows, protection: Protection | None = None) -> list[dict]:
+    extras = _Extras.of(r.id for r in rows)
+    return [_contribution_dict(r, extras, protection) for r in rows]
+
+
+def contribution_dicts(where, limit: int | None = None, protection: Protection | None = None) -> list[dict]:
     stmt = _rows().where(where).order_by(Contribution.id)
     if limit is not None:
         stmt = stmt.limit(limit)
-    rows = db.session.execute(stmt).all()
-    objectives = _objectives_of([r.id for r in rows])
-    return [_contribution_dict(r, objectives.get(r.id, [])) for r in rows]
+    return _dicts(db.session.execute(stmt).all(), protection)
 
 
-def iter_contributions(ids, kinds=None, batch: int = BATCH) -> Iterator[dict]:
+def iter_contributions(ids, kinds=None, batch: int = BATCH, protection: Protection | None = None) -> Iterator[dict]:
     """Every active contribution of the consultations, grouped by its first GCM objective
-    (then by id), streamed in keyset batches: constant memory whatever the size."""
+    (then by id), streamed in keyset batches: constant memory whatever the size. With
+    ``protection``, each row carries the voice the compilation publishes."""
     lower = aliased(ContributionObjective)
     for number in range(1, OBJECTIVE_COUNT + 1):
         last = 0
@@ -719,9 +926,7 @@ def iter_contributions(ids, kinds=None, batch: int = BATCH) -> Iterator[dict]:
             rows = db.session.execute(stmt).all()
             if not rows:
                 break
-            objectives = _objectives_of([r.id for r in rows])
-            for r in rows:
-                yield _contribution_dict(r, objectives.get(r.id, []))
+            yield from _dicts(rows, protection)
             last = rows[-1].id
             if len(rows) < batch:
                 break
@@ -769,8 +974,7 @@ def section_proposals_page(consultation: Consultation, objectives, kinds, *, pag
     rows = db.session.execute(
         _rows().where(where).order_by(Contribution.id).limit(per_page).offset((result.page - 1) * per_page)
     ).all()
-    found = _objectives_of([r.id for r in rows])
-    result.items = [_contribution_dict(r, found.get(r.id, [])) for r in rows]
+    result.items = _dicts(rows)
     return result
 
 
@@ -841,50 +1045,66 @@ def _percent(n: int, total: int) -> float:
 
 
 class _Publication:
-    """Applies the privacy threshold to every published count and remembers whether it
-    hid anything (primary) or hid a second count to protect a first (complementary)."""
+    """Applies the privacy threshold to every published count that cannot be recomputed
+    from the annex (attendance) and remembers whether it hid anything (primary) or hid a
+    second count to protect a first (complementary)."""
 
     def __init__(self, threshold: int):
         self.threshold = threshold
         self.primary = False
         self.complementary = False
 
-    def one(self, n: int) -> int | None:
+    def one(self, n: int):
         shown = suppress(n, self.threshold)
-        self.primary |= shown is None
+        self.primary |= shown in HIDDEN
         return shown
 
     def row(self, counts: dict) -> dict:
-        shown, extra = protect(counts, self.threshold)
+        shown, extra = protect_row(counts, self.threshold)
         self.primary |= any(0 < n < self.threshold for n in counts.values())
         self.complementary |= extra
         return shown
 
 
-def _migrant_warning(measure: str, percent: float | None, threshold: int, minimum: int) -> str:
-    # Whole sentences for each case, so that translators never assemble fragments.
+def _migrant_warning(measure: str, percent: float | None, small: bool, threshold: int, minimum: int) -> str:
+    # Whole sentences for each case, so that translators never assemble fragments. A
+    # hidden share is never quoted; "fewer than 3" only when it is true.
     if measure == "contributions":
-        if percent is None:
+        if percent is not None:
+            return _(
+                "Migrant and diaspora associations together account for %(percent)s%% of contributions, "
+                "below the %(minimum)s%% threshold.", percent=percent, minimum=minimum,
+            )
+        if small:
             return _(
                 "Migrant and diaspora associations together account for fewer than %(t)s contributions, "
                 "below the %(minimum)s%% threshold.", t=threshold, minimum=minimum,
             )
         return _(
-            "Migrant and diaspora associations together account for %(percent)s%% of contributions, "
+            "Migrant and diaspora associations together account for less than %(minimum)s%% of contributions "
+            "(the exact share is not published, to protect a small count).", minimum=minimum,
+        )
+    if percent is not None:
+        return _(
+            "Migrant and diaspora associations together account for %(percent)s%% of attendance, "
             "below the %(minimum)s%% threshold.", percent=percent, minimum=minimum,
         )
-    if percent is None:
+    if small:
         return _(
             "Migrant and diaspora associations together account for fewer than %(t)s of the people attending, "
             "below the %(minimum)s%% threshold.", t=threshold, minimum=minimum,
         )
     return _(
-        "Migrant and diaspora associations together account for %(percent)s%% of attendance, "
-        "below the %(minimum)s%% threshold.", percent=percent, minimum=minimum,
+        "Migrant and diaspora associations together account for less than %(minimum)s%% of attendance "
+        "(the exact share is not published, to protect a small count).", minimum=minimum,
     )
 
 
-def _dominance_warning(measure: str, label: str, percent: float | None, maximum: int) -> str:
+def _dominance_warning(measure: str, label: str | None, percent: float | None, maximum: int) -> str:
+    if label is None:  # a category this summary does not name: neither its name nor its share
+        if measure == "contributions":
+            return _("A stakeholder category that this summary does not name accounts for more than %(maximum)s%% of contributions.", maximum=maximum)
+        return _("A stakeholder category that this summary does not name accounts for more than %(maximum)s%% of attendance.", maximum=maximum)
     if percent is None:  # its count is not published: say "more than", not how much
         if measure == "contributions":
             return _("%(category)s account for more than %(maximum)s%% of contributions.", category=label, maximum=maximum)
@@ -900,92 +1120,127 @@ def _dominance_warning(measure: str, label: str, percent: float | None, maximum:
     )
 
 
-def _representation(counts: dict[str, int], settings: Settings, measure: str, pub: _Publication) -> tuple[dict, list[dict]]:
+def _warnings(counts: dict[str, int], published: dict, settings: Settings, measure: str, named=None) -> list[dict]:
+    """Representation warnings over raw ``counts`` by category. ``published`` is the
+    row as published (a reason for a hidden count); ``named(category)`` says whether the
+    summary may name a category at all (contributions: not when it is combined)."""
     t = settings.privacy_threshold
     total = sum(counts.values())
-    published = pub.row({key: counts.get(key, 0) for key in STAKEHOLDER_CATEGORIES})
-    shares = [
-        {
-            "category": key,
-            "label": _(label),
-            "count": published[key],
-            "percent": _percent(counts.get(key, 0), total) if published[key] is not None else None,
-        }
-        for key, label in STAKEHOLDER_CATEGORIES.items()
-    ]
-    warnings = []
-    if total:
-        md = sum(counts.get(k, 0) for k in MIGRANT_CATEGORIES)
-        if 100.0 * md / total < settings.migrant_min_percent:
-            # The share only when each part of it is published: with one part hidden,
-            # the share and the other part would give it back.
-            shown = suppress(md, t) is not None and all(published.get(k) is not None for k in MIGRANT_CATEGORIES)
-            percent = _percent(md, total) if shown else None
-            warnings.append(
-                {
-                    "measure": measure,
-                    "kind": "migrant_diaspora_low",
-                    "percent": percent,
-                    "threshold": settings.migrant_min_percent,
-                    "message": _migrant_warning(measure, percent, t, settings.migrant_min_percent),
-                }
-            )
-        top_key, top_n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-        if 100.0 * top_n / total > settings.dominance_max_percent:
-            # No share for a category whose count is hidden (to protect another one).
-            percent = _percent(top_n, total) if published.get(top_key) is not None else None
-            warnings.append(
-                {
-                    "measure": measure,
-                    "kind": "dominance",
-                    "category": top_key,
-                    "percent": percent,
-                    "threshold": settings.dominance_max_percent,
-                    "message": _dominance_warning(measure, category_label(top_key), percent, settings.dominance_max_percent),
-                }
-            )
-    return {"total": pub.one(total), "shares": shares}, warnings
+    if not total:
+        return []
+    named = named or (lambda category: True)
+    out = []
+    md = sum(counts.get(k, 0) for k in MIGRANT_CATEGORIES)
+    if 100.0 * md / total < settings.migrant_min_percent:
+        # The share only when each part of it is published: with one part hidden,
+        # the share and the other part would give it back.
+        shown = all(not is_hidden(published.get(k, 0)) for k in MIGRANT_CATEGORIES)
+        percent = _percent(md, total) if shown else None
+        out.append(
+            {
+                "measure": measure,
+                "kind": "migrant_diaspora_low",
+                "percent": percent,
+                "threshold": settings.migrant_min_percent,
+                "message": _migrant_warning(measure, percent, 0 < md < t, t, settings.migrant_min_percent),
+            }
+        )
+    top_key, top_n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    if 100.0 * top_n / total > settings.dominance_max_percent:
+        may_name = named(top_key)
+        percent = _percent(top_n, total) if (may_name and not is_hidden(published.get(top_key))) else None
+        out.append(
+            {
+                "measure": measure,
+                "kind": "dominance",
+                "category": top_key if may_name else None,
+                "percent": percent,
+                "threshold": settings.dominance_max_percent,
+                "message": _dominance_warning(
+                    measure, category_label(top_key) if may_name else None, percent, settings.dominance_max_percent
+                ),
+            }
+        )
+    return out
 
 
 def suppression_note(threshold: int, applied: bool, complementary: bool) -> str:
-    """The sentence every output carries about suppressed counts."""
+    """The sentence every output carries about what is not published."""
     note = _(
-        "Counts from 1 to %(below)s are not published (shown as “<%(t)s”) so that no contributor "
-        "can be singled out; shares are not given for them either.", below=threshold - 1, t=threshold,
+        "Counts from 1 to %(below)s are not published so that no contributor or participant can be "
+        "singled out: a stakeholder category with fewer than %(t)s contributions is not named (its "
+        "contributions are counted under “Other categories (combined)” in every table, chart and in "
+        "the annex), and attendance counts below %(t)s are shown as “<%(t)s”, without a share.",
+        below=threshold - 1, t=threshold,
     )
     if applied:
-        note += " " + _("Some counts in this summary were suppressed.")
+        note += " " + _("Some figures in this summary are protected in this way.")
     if complementary:
         note += " " + _(
             "Where a single hidden count could have been worked out from a total, "
-            "a second count of the same row was hidden too."
+            "a second count of the same row was hidden too (shown as “×”: its true value may be large)."
         )
     return note
 
 
-def compile_statistics(consultations: list[Consultation], settings: Settings) -> dict:
-    """Every count of the summary, by SQL aggregation, with small counts suppressed
-    (primary and, within each row that has a published total, complementary).
-    (``_signature`` holds the raw signature counts for :func:`compile_sections`: pop it
-    before the dictionary goes anywhere.)"""
+def _group_order(key: str) -> int:
+    order = [*STAKEHOLDER_CATEGORIES, ANONYMOUS, COMBINED]
+    return order.index(key) if key in order else len(order)
+
+
+def compile_statistics(consultations: list[Consultation], settings: Settings, signature=None,
+                       protection: Protection | None = None) -> dict:
+    """Every count of the summary, by SQL aggregation, protected as in :class:`Protection`.
+
+    Counts of contributions (by kind, objective, language, consultation, voice) are all
+    published, because the annex lists each contribution: what is protected is the
+    category, so a category with fewer than ``threshold`` contributions is counted under
+    COMBINED everywhere. Attendance (not in the annex) is suppressed cell by cell:
+    a hidden cell is PRIMARY or COMPLEMENTARY, never a number.
+    (``_signature`` and ``_protection`` are for :func:`compile_sections` and the annex:
+    pop them before the dictionary goes anywhere.)
+
+    Keys beyond the JSON schema: ``representation.*.shares`` and the ``categories`` of
+    ``by_objective`` also have a row/key ``"anonymous"`` and ``"combined"`` when the
+    compilation has such contributions (a category's own row then holds the reason it is
+    not named); ``suppression.markers`` lists the markers used (PRIMARY, COMPLEMENTARY)
+    and ``suppression.notes`` gives {marker: note} from :func:`marker_notes`.
+    """
     ids = [c.id for c in consultations]
     t = settings.privacy_threshold
     pub = _Publication(t)
 
-    signature = signature_counts(ids)
+    if signature is None:
+        signature = signature_counts(ids)
+    if protection is None:
+        protection = protection_for(ids, t, signature)
     by_objective: dict[int, dict] = {}
     kinds = {k: 0 for k in CONTRIBUTION_KINDS}
-    by_category: dict[str, int] = {}
-    by_voice: dict[tuple, int] = {}
+    by_category: dict[str, int] = {}  # raw groups
+    by_voice: dict[tuple, int] = {}  # published (category, level)
     for kind, category, level, mask, n in signature:
         kinds[kind] += n
         by_category[category] = by_category.get(category, 0) + n
-        by_voice[(category, level)] = by_voice.get((category, level), 0) + n
+        key = protection.voice_key(category, level)
+        by_voice[key] = by_voice.get(key, 0) + n
+        published_category = key[0]
         for number in _bits(mask):
             row = by_objective.setdefault(number, {"total": 0, "kinds": {}, "categories": {}})
             row["total"] += n
             row["kinds"][kind] = row["kinds"].get(kind, 0) + n
-            row["categories"][category] = row["categories"].get(category, 0) + n
+            row["categories"][published_category] = row["categories"].get(published_category, 0) + n
+    groups = list(STAKEHOLDER_CATEGORIES)
+    if by_category.get(ANONYMOUS):
+        groups.append(ANONYMOUS)
+    if protection.hidden:
+        groups.append(COMBINED)
+
+    def categories_row(counts: dict) -> dict:
+        return {
+            key: protection.hidden[key] if key in protection.hidden else counts.get(key, 0)
+            for key in groups
+        }
+
     objective_rows = []
     for o in range(1, OBJECTIVE_COUNT + 1):
         row = by_objective.get(o, {"total": 0, "kinds": {}, "categories": {}})
@@ -993,33 +1248,65 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
             {
                 "objective": o,
                 "title": objective(o).title,
-                "total": pub.one(row["total"]),
-                "kinds": pub.row({k: row["kinds"].get(k, 0) for k in CONTRIBUTION_KINDS}),
-                "categories": pub.row({k: row["categories"].get(k, 0) for k in STAKEHOLDER_CATEGORIES}),
+                "total": row["total"],
+                "kinds": {k: row["kinds"].get(k, 0) for k in CONTRIBUTION_KINDS},
+                "categories": categories_row(row["categories"]),
             }
         )
 
     total = sum(kinds.values())
+    combined_total = sum(n for c, n in by_category.items() if c in protection.hidden)
+    contrib_published = categories_row({**by_category, COMBINED: combined_total})
+    contrib_repr = {
+        "total": total,
+        "shares": [
+            {
+                "category": key,
+                "label": category_label(key),
+                "count": contrib_published[key],
+                "percent": None if is_hidden(contrib_published[key]) else _percent(contrib_published[key], total),
+            }
+            for key in groups
+        ],
+    }
+    contrib_warnings = _warnings(by_category, contrib_published, settings, "contributions",
+                                 named=lambda c: c not in protection.hidden)
 
     attendance = attendance_counts(ids)
     att_category: dict[str, int] = {}
     for category, level, n in attendance:
         att_category[category] = att_category.get(category, 0) + n
     attendance_total = sum(att_category.values())
+    att_published = pub.row({key: att_category.get(key, 0) for key in STAKEHOLDER_CATEGORIES})
+    att_published.update({key: 0 for key in groups if key not in att_published})
+    att_repr = {
+        "total": pub.one(attendance_total),
+        "shares": [
+            {
+                "category": key,
+                "label": category_label(key),
+                "count": att_published[key],
+                "percent": None if is_hidden(att_published[key]) else _percent(att_published[key], attendance_total),
+            }
+            for key in groups
+        ],
+    }
+    att_warnings = _warnings(att_category, att_published, settings, "attendance")
 
-    def voice_rows(counts: dict[tuple, int], representation: dict) -> list[dict]:
+    def attendance_rows(counts: dict[tuple, int]) -> list[dict]:
         # The levels of one category add up to the category's count in the shares table:
         # one row each. A category whose count is hidden there has all its levels hidden,
         # or adding them up would give it back.
-        hidden = {s["category"] for s in representation["shares"] if s["count"] is None}
-        published: dict[tuple, int | None] = {}
+        published: dict[tuple, object] = {}
         for category in {c for c, _ in counts}:
             row = {key: n for key, n in counts.items() if key[0] == category}
-            if category in hidden:
-                published.update({key: None for key in row})
+            if is_hidden(att_published.get(category)):
+                published.update({key: att_published[category] for key in row})
             else:
                 published.update(pub.row(row))
-        order = list(STAKEHOLDER_CATEGORIES)
+        return _voice_rows(published)
+
+    def _voice_rows(published: dict[tuple, object]) -> list[dict]:
         return [
             {
                 "category": c,
@@ -1028,11 +1315,8 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
                 "governance_level_label": level_label(lvl) if lvl else None,
                 "count": published[(c, lvl)],
             }
-            for (c, lvl) in sorted(counts, key=lambda key: (order.index(key[0]) if key[0] in order else 99, key[1] or ""))
+            for (c, lvl) in sorted(published, key=lambda key: (_group_order(key[0]), key[1] or ""))
         ]
-
-    contrib_repr, contrib_warnings = _representation(by_category, settings, "contributions", pub)
-    att_repr, att_warnings = _representation(att_category, settings, "attendance", pub)
 
     per_consultation = consultation_objective_counts(ids)
     focus = focus_rows(ids)
@@ -1044,35 +1328,37 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
         {"objective": n, "title": objective(n).title, "consultation_ids": sorted(cids)}
         for n, cids in sorted(missing.items())
     ]
-    comparison = {
-        "consultation_ids": ids,
-        "rows": [],
-    }
+    comparison = {"consultation_ids": ids, "rows": []}
     for o in range(1, OBJECTIVE_COUNT + 1):
-        published = pub.row({cid: per_consultation.get((cid, o), 0) for cid in ids})
         comparison["rows"].append(
-            {"objective": o, "title": objective(o).title, "counts": [published[cid] for cid in ids]}
+            {"objective": o, "title": objective(o).title, "counts": [per_consultation.get((cid, o), 0) for cid in ids]}
         )
 
     from ..contributions.services import contributions_by_language
 
     languages = contributions_by_language(ids)
-    published_languages = pub.row(languages)
     by_language = [
-        {"language": code, "label": _(LANGUAGES[code]) if code in LANGUAGES else code, "count": published_languages[code]}
+        {"language": code, "label": _(LANGUAGES[code]) if code in LANGUAGES else code, "count": languages[code]}
         for code in sorted(languages, key=lambda code: (-languages[code], code))
     ]
 
-    totals = {"contributions": pub.one(total), **pub.row(kinds), "attendance": pub.one(attendance_total)}
+    totals = {"contributions": total, **kinds, "attendance": pub.one(attendance_total)}
+    applied = protection.applied or pub.primary or pub.complementary
+    complementary = protection.complementary or pub.complementary
+    participation = {
+        "contributions": _voice_rows(by_voice),
+        "attendance": attendance_rows({(c, lvl): n for c, lvl, n in attendance}),
+    }
+    every_cell = [
+        *(s["count"] for s in contrib_repr["shares"]), *(s["count"] for s in att_repr["shares"]),
+        *(r["count"] for r in participation["attendance"]), att_repr["total"],
+    ]
     return {
         "totals": totals,
         "by_objective": objective_rows,
         "by_language": by_language,
         "focus_without_input": focus_without_input,
-        "participation": {
-            "contributions": voice_rows(by_voice, contrib_repr),
-            "attendance": voice_rows({(c, lvl): n for c, lvl, n in attendance}, att_repr),
-        },
+        "participation": participation,
         "representation": {
             "contributions": contrib_repr,
             "attendance": att_repr,
@@ -1081,12 +1367,16 @@ def compile_statistics(consultations: list[Consultation], settings: Settings) ->
         "comparison": comparison,
         "suppression": {
             "threshold": t,
-            "applied": pub.primary or pub.complementary,
-            "complementary": pub.complementary,
-            "note": suppression_note(t, pub.primary or pub.complementary, pub.complementary),
+            "applied": applied,
+            "complementary": complementary,
+            "combined": bool(protection.hidden),
+            "markers": markers_used(every_cell),
+            "notes": marker_notes(t),
+            "note": suppression_note(t, applied, complementary),
         },
         "empty": total == 0,
         "_signature": signature,
+        "_protection": protection,
     }
 
 
@@ -1097,6 +1387,7 @@ def compile_sections(
     mapping: dict[str, list[int]],
     with_proposals: bool = True,
     signature=None,
+    protection: Protection | None = None,
 ) -> list[dict]:
     ids = [c.id for c in consultations]
     titles = {c.id: c.title for c in consultations}
@@ -1108,7 +1399,10 @@ def compile_sections(
             pinned.setdefault(key, []).extend(s.get("pinned", []))
     counts = section_proposal_counts(ids, mapping, dropped, signature)
     all_pinned = sorted({i for v in pinned.values() for i in v})
-    pinned_dicts = {d["id"]: d for d in (contribution_dicts(and_(Contribution.id.in_(all_pinned), _active(ids))) if all_pinned else [])}
+    pinned_dicts = {
+        d["id"]: d
+        for d in (contribution_dicts(and_(Contribution.id.in_(all_pinned), _active(ids)), protection=protection) if all_pinned else [])
+    }
     out = []
     for sec in review_sections():
         objectives = mapping.get(sec.key, list(sec.default_objectives))
@@ -1129,7 +1423,7 @@ def compile_sections(
             where = _proposal_filter(ids, objectives, sec.kinds)
             if exclude:
                 where = and_(where, Contribution.id.notin_(exclude))
-            proposed = contribution_dicts(where, limit=PROPOSALS_PER_SECTION_IN_DOCUMENTS)
+            proposed = contribution_dicts(where, limit=PROPOSALS_PER_SECTION_IN_DOCUMENTS, protection=protection)
         out.append(
             {
                 "key": sec.key,
@@ -1194,12 +1488,15 @@ def compile_summary(
     }
     stats = compile_statistics(consultations, settings)
     signature = stats.pop("_signature")
+    protection = stats.pop("_protection")
     meta.update(stats)
-    meta["sections"] = compile_sections(consultations, states=states, mapping=mapping, signature=signature)
+    meta["sections"] = compile_sections(
+        consultations, states=states, mapping=mapping, signature=signature, protection=protection
+    )
     return Compiled(
         meta=meta,
-        contributions=lambda: iter_contributions(ids),
-        good_practices=lambda: iter_contributions(ids, kinds=("good_practice",)),
+        contributions=lambda: iter_contributions(ids, protection=protection),
+        good_practices=lambda: iter_contributions(ids, kinds=("good_practice",), protection=protection),
     )
 
 
