@@ -24,12 +24,23 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import uuid
 from datetime import date, datetime, time, timedelta
 
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, and_, create_engine, func, inspect, select, text, types
+from sqlalchemy import (
+    CheckConstraint,
+    MetaData,
+    and_,
+    create_engine,
+    func,
+    inspect,
+    select,
+    text,
+    types,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -59,13 +70,21 @@ def walk_url(tmp_path):
         pytest.skip(f"no migration walk for {base.get_backend_name()}")
     scratch = base.set(database=f"{base.database}_walk")
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
+
+    def drop(conn):
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+            {"name": scratch.database},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}"'))
+
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
+            drop(conn)
             conn.execute(text(f'CREATE DATABASE "{scratch.database}"'))
         yield scratch.render_as_string(hide_password=False)
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
+            drop(conn)
     finally:
         admin.dispose()
 
@@ -85,46 +104,51 @@ def _strip_literals(sql: str) -> str:
     return _LITERAL.sub("''", sql)
 
 
-def _single_column_checks(inspector, table: str, columns: list[str]) -> dict[str, list[str]]:
+def _single_column_checks(table) -> dict[str, list[str]]:
     """CHECK constraints that mention exactly one column, by column."""
     found: dict[str, list[str]] = {}
-    for check in inspector.get_check_constraints(table):
-        sql = check["sqltext"]
+    for check in table.constraints:
+        if not isinstance(check, CheckConstraint):
+            continue
+        sql = str(check.sqltext)
         bare = _strip_literals(sql)
-        mentioned = [c for c in columns if re.search(rf'(?<![\w.]){re.escape(c)}(?!\w)', bare)]
+        mentioned = [c.name for c in table.columns if re.search(rf"(?<![\w.]){re.escape(c.name)}(?!\w)", bare)]
         if len(mentioned) == 1:
             found.setdefault(mentioned[0], []).append(sql)
     return found
 
 
-def _passes(conn, column: dict, value, checks: list[str]) -> bool:
+_probed: dict[tuple, bool] = {}
+
+
+def _passes(conn, column, value, checks: list[str]) -> bool:
     """Does ``value`` satisfy these single-column CHECKs? Asked of the database itself."""
-    type_sql = column["type"].compile(dialect=conn.dialect)
-    name = conn.dialect.identifier_preparer.quote(column["name"])
-    condition = " AND ".join(f"({sql})" for sql in checks)
-    probe = text(f"SELECT 1 FROM (SELECT CAST(:v AS {type_sql}) AS {name}) AS probe WHERE {condition}")
-    with conn.begin_nested():
+    type_sql = column.type.compile(dialect=conn.dialect)
+    key = (conn.dialect.name, column.name, type_sql, repr(value), tuple(checks))
+    if key not in _probed:
+        name = conn.dialect.identifier_preparer.quote(column.name)
+        condition = " AND ".join(f"({sql})" for sql in checks)
+        probe = text(f"SELECT 1 FROM (SELECT CAST(:v AS {type_sql}) AS {name}) AS probe WHERE {condition}")
         try:
-            return conn.execute(probe, {"v": value}).first() is not None
+            with conn.begin_nested():
+                _probed[key] = conn.execute(probe, {"v": value}).first() is not None
         except DBAPIError:
-            return False
+            _probed[key] = False
+    return _probed[key]
 
 
-def _candidates(column: dict, position: int, n: int, checks: list[str]) -> list:
-    kind = column["type"]
+def _candidates(column, position: int, n: int, checks: list[str]) -> list:
+    kind = column.type
     literals = [m.replace("''", "'") for sql in checks for m in _LITERAL.findall(sql)]
+    numbers = sorted({int(x) + d for sql in checks for x in _NUMBER.findall(_strip_literals(sql)) for d in (-1, 0, 1)})
     if isinstance(kind, types.Boolean):
         return [False, True]
-    if isinstance(kind, types.Integer):
-        numbers = sorted({int(x) + d for sql in checks for x in _NUMBER.findall(_strip_literals(sql)) for d in (-1, 0, 1)})
-        return numbers + [n]
-    if isinstance(kind, (types.Numeric, types.Float)):
-        numbers = sorted({int(x) + d for sql in checks for x in _NUMBER.findall(_strip_literals(sql)) for d in (-1, 0, 1)})
-        return numbers + [n]
+    if isinstance(kind, (types.Integer, types.Numeric, types.Float)):
+        return [*numbers, n]
     if isinstance(kind, types.String):  # String, Text, VARCHAR, ...
         length = getattr(kind, "length", None)
-        generated = f"{n}-{column['name']}"
-        return literals + [generated[:length] if length else generated]
+        generated = f"{n}-{column.name}"
+        return [*literals, generated[:length] if length else generated]
     # Later columns get later moments, so "ends_at > starts_at" style checks hold.
     if isinstance(kind, types.DateTime):
         return [datetime(2024, 1, 1, 9) + timedelta(hours=position)]
@@ -137,62 +161,56 @@ def _candidates(column: dict, position: int, n: int, checks: list[str]) -> list:
     if isinstance(kind, types.LargeBinary):
         return [b"walk"]
     if isinstance(kind, types.Uuid):
-        import uuid
-
         return [uuid.uuid4()]
     return []
 
 
-def _add_row(conn, inspector, table, problems: list[str]) -> None:
+def _add_row(conn, table, problems: list[str]) -> None:
     n = next(_counter)
-    columns = inspector.get_columns(table.name)
-    names = [c["name"] for c in columns]
-    pk = inspector.get_pk_constraint(table.name)["constrained_columns"]
-    foreign = inspector.get_foreign_keys(table.name)
-    checks = _single_column_checks(inspector, table.name, names)
+    checks = _single_column_checks(table)
     overrides = OVERRIDES.get(table.name, {})
     row: dict[str, object] = {}
+    in_foreign_key = {e.parent.name for fk in table.foreign_key_constraints for e in fk.elements}
 
     # Foreign keys point at the newest row of the referred table, so that every new
     # row of a child has a new parent (composite primary keys stay unique).
-    for fk in foreign:
-        referred = table.metadata.tables[fk["referred_table"]]
-        parent = conn.execute(
-            select(*[referred.c[c] for c in fk["referred_columns"]])
-            .order_by(*[referred.c[c].desc() for c in fk["referred_columns"]])
-            .limit(1)
-        ).first()
+    for fk in table.foreign_key_constraints:
+        referred = [e.column for e in fk.elements]
+        parent = conn.execute(select(*referred).order_by(*[c.desc() for c in referred]).limit(1)).first()
         if parent is None:
-            if all(next(c for c in columns if c["name"] == name)["nullable"] for name in fk["constrained_columns"]):
+            if all(e.parent.nullable for e in fk.elements):
                 continue
-            problems.append(f"{table.name}: no row in {fk['referred_table']} to refer to")
+            problems.append(f"{table.name}: no row in {fk.referred_table.name} to refer to")
             return
-        row.update(zip(fk["constrained_columns"], parent))
+        row.update(zip([e.parent.name for e in fk.elements], parent))
 
-    for position, column in enumerate(columns):
-        name = column["name"]
+    for position, column in enumerate(table.columns):
+        name = column.name
         if name in overrides:
             row[name] = overrides[name]
             continue
         if name in row:
             continue
-        integer_key = pk == [name] and isinstance(column["type"], types.Integer) and not foreign_cols(foreign, name)
-        if integer_key:
+        if list(table.primary_key.columns) == [column] and isinstance(column.type, types.Integer) \
+                and name not in in_foreign_key:
             continue  # the database numbers it
-        if column["nullable"]:
+        if column.nullable:
             continue  # NULL
-        if column.get("default") is not None:
+        if column.server_default is not None:
             continue  # the server default
-        candidates = _candidates(column, position, n, checks.get(name, []))
-        if name in checks:
-            candidates = [v for v in candidates if _passes(conn, column, v, checks[name])]
-        if not candidates:
+        column_checks = checks.get(name, [])
+        value = next(
+            (v for v in _candidates(column, position, n, column_checks)
+             if not column_checks or _passes(conn, column, v, column_checks)),
+            _NOTHING,
+        )
+        if value is _NOTHING:
             problems.append(
-                f"{table.name}.{name} ({column['type']}): no value satisfies its type and checks "
-                f"{checks.get(name, [])}; add it to OVERRIDES in {__name__}"
+                f"{table.name}.{name} ({column.type}): no value satisfies its type and checks "
+                f"{column_checks}; add it to OVERRIDES in {__name__}"
             )
             return
-        row[name] = candidates[0]
+        row[name] = value
 
     try:
         with conn.begin_nested():
@@ -204,81 +222,70 @@ def _add_row(conn, inspector, table, problems: list[str]) -> None:
         )
 
 
-def foreign_cols(foreign: list[dict], name: str) -> bool:
-    return any(name in fk["constrained_columns"] for fk in foreign)
+_NOTHING = object()
+
+
+def _tables(conn) -> list:
+    metadata = MetaData()
+    metadata.reflect(bind=conn)
+    return [t for t in metadata.sorted_tables if t.name != "alembic_version"]
 
 
 def populate() -> None:
     """Add one row to every table (parents first). Fails if a table could not get one."""
     with db.engine.begin() as conn:
-        metadata = MetaData()
-        metadata.reflect(bind=conn)
-        inspector = inspect(conn)
+        tables = _tables(conn)
         problems: list[str] = []
-        for table in metadata.sorted_tables:
-            if table.name != "alembic_version":
-                _add_row(conn, inspector, table, problems)
+        for table in tables:
+            _add_row(conn, table, problems)
         if problems:
             pytest.fail("Could not populate every table:\n  " + "\n  ".join(problems), pytrace=False)
-        empty = [t.name for t in metadata.sorted_tables
-                 if t.name != "alembic_version" and not conn.scalar(select(func.count()).select_from(t))]
+        empty = [t.name for t in tables if not conn.scalar(select(func.count()).select_from(t))]
         assert not empty, f"tables without rows after populating: {empty}"
 
 
 # -- observing ------------------------------------------------------------------------
 
 def snapshot() -> dict:
-    """Row counts, non-null foreign-key values, the shape of the schema."""
+    """Row counts, non-null foreign-key values, dangling rows, the shape of the schema."""
     with db.engine.connect() as conn:
-        metadata = MetaData()
-        metadata.reflect(bind=conn)
-        inspector = inspect(conn)
-        counts, links, shape = {}, {}, {}
-        for table in metadata.sorted_tables:
-            if table.name == "alembic_version":
-                continue
+        counts, links, shape, dangling = {}, {}, {}, []
+        if conn.dialect.name == "sqlite":
+            dangling += [repr(tuple(r)) for r in conn.exec_driver_sql("PRAGMA foreign_key_check").all()]
+        for table in _tables(conn):
             counts[table.name] = conn.scalar(select(func.count()).select_from(table))
-            fks = inspector.get_foreign_keys(table.name)
-            for fk in fks:
-                cols = fk["constrained_columns"]
-                key = (table.name, tuple(cols), fk["referred_table"])
-                links[key] = conn.scalar(
-                    select(func.count()).select_from(table).where(*[table.c[c].isnot(None) for c in cols])
+            for fk in table.foreign_key_constraints:
+                cols = [e.parent for e in fk.elements]
+                key = (table.name, tuple(c.name for c in cols), fk.referred_table.name)
+                links[key] = conn.scalar(select(func.count()).select_from(table).where(*[c.isnot(None) for c in cols]))
+                parent = fk.referred_table.alias("parent")
+                missing = conn.scalar(
+                    select(func.count())
+                    .select_from(table.outerjoin(parent, and_(*[parent.c[e.column.name] == e.parent for e in fk.elements])))
+                    .where(*[c.isnot(None) for c in cols])
+                    .where(parent.c[fk.elements[0].column.name].is_(None))
                 )
+                if missing:
+                    dangling.append(f"{key}: {missing} row(s)")
             shape[table.name] = (
-                sorted(c["name"] for c in inspector.get_columns(table.name)),
+                sorted(c.name for c in table.columns),
                 sorted(
-                    (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]),
-                     (fk.get("options") or {}).get("ondelete"))
-                    for fk in fks
+                    (tuple(e.parent.name for e in fk.elements), fk.referred_table.name,
+                     tuple(e.column.name for e in fk.elements), fk.ondelete)
+                    for fk in table.foreign_key_constraints
                 ),
             )
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    return {"counts": counts, "links": links, "shape": shape, "version": version}
+    return {"counts": counts, "links": links, "shape": shape, "dangling": dangling, "version": version}
 
 
-def dangling() -> list[str]:
-    """Rows whose foreign key points at nothing."""
-    found = []
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            found += [repr(tuple(r)) for r in conn.exec_driver_sql("PRAGMA foreign_key_check").all()]
-        metadata = MetaData()
-        metadata.reflect(bind=conn)
-        for table in metadata.sorted_tables:
-            for fk in table.foreign_key_constraints:
-                parent = fk.referred_table.alias("parent")
-                on = and_(*[parent.c[e.column.name] == e.parent for e in fk.elements])
-                query = (
-                    select(func.count())
-                    .select_from(table.outerjoin(parent, on))
-                    .where(*[e.parent.isnot(None) for e in fk.elements])
-                    .where(parent.c[fk.elements[0].column.name].is_(None))
-                )
-                missing = conn.scalar(query)
-                if missing:
-                    found.append(f"{table.name}.{[e.parent.name for e in fk.elements]}: {missing} dangling")
-    return found
+def _pooled_foreign_keys() -> list[int]:
+    conns = [db.engine.connect() for _ in range(max(db.engine.pool.checkedin(), 1))]
+    try:
+        return [c.exec_driver_sql("PRAGMA foreign_keys").scalar() for c in conns]
+    finally:
+        for c in conns:
+            c.close()
 
 
 def assert_kept(before: dict, after: dict, step: str, *, dropped_may_be: set[str] | None = None) -> None:
@@ -297,15 +304,10 @@ def assert_kept(before: dict, after: dict, step: str, *, dropped_may_be: set[str
     gone = set(before["counts"]) - set(after["counts"])
     if dropped_may_be is not None:
         assert gone <= dropped_may_be, f"{step}: dropped tables it did not create: {sorted(gone - dropped_may_be)}"
-    assert not dangling(), f"{step}: dangling foreign keys: {dangling()}"
+    assert not after["dangling"], f"{step}: dangling foreign keys: {after['dangling']}"
     if db.engine.dialect.name == "sqlite":
         # Every idle pooled connection goes back to the app enforcing foreign keys.
-        conns = [db.engine.connect() for _ in range(max(db.engine.pool.checkedin(), 1))]
-        try:
-            states = [c.exec_driver_sql("PRAGMA foreign_keys").scalar() for c in conns]
-        finally:
-            for c in conns:
-                c.close()
+        states = _pooled_foreign_keys()
         assert states == [1] * len(states), f"{step}: a pooled connection has foreign keys off"
 
 
