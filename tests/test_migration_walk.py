@@ -358,3 +358,31 @@ def test_every_migration_keeps_the_data_up_and_down(walk_app):
         assert again["shape"] == after["shape"], f"{step}: the schema differs from the first upgrade"
         populate()
 
+
+
+def test_the_walk_notices_lost_rows_lost_links_and_dangling_rows(walk_app):
+    """The checks above are not vacuous: each kind of damage makes them fail."""
+    config, _ = _revisions(walk_app)
+    command.upgrade(config, "head")
+    populate()
+    before = snapshot()
+    assert all(before["counts"].values()) and all(before["links"].values())
+    damages = {
+        "row counts changed": "DELETE FROM contribution_objectives",
+        "foreign-key values lost": "UPDATE contributions SET author_id = NULL",
+    }
+    for expected, damage in damages.items():
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(damage)
+        with pytest.raises(AssertionError, match=expected):
+            assert_kept(before, snapshot(), "damage")
+        before = snapshot()
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            raw.execute("PRAGMA foreign_keys=OFF")
+            raw.execute("INSERT INTO consultation_objectives VALUES (9999, 2)")
+            raw.execute("PRAGMA foreign_keys=ON")
+        damaged = snapshot()
+        with pytest.raises(AssertionError, match="dangling"):
+            assert_kept(damaged, damaged, "damage")
