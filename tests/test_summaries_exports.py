@@ -118,7 +118,9 @@ def test_word_reads_as_a_finished_report(app, client, rich):
     assert "Spain's search and rescue is praised." in text
     # Whose voice: 1 migrant association among 5 contributions, a small count.
     assert "Warning: Migrant and diaspora associations together account for fewer than 3 contributions" in text
-    assert "Search and rescue by Salvamento Marítimo — Good practice · Red Acoge — NGO" in text
+    # Each category has fewer than 3 contributions here: none is named (issue 12), not even
+    # next to an organisation that agreed to be named.
+    assert "Search and rescue by Salvamento Marítimo — Good practice · Red Acoge — Other categories (combined)" in text
     assert "roundtable “Table on rescue and reception”" in text
     assert "Public administration (regional)" in text
     assert ARABIC in text and EMOJI in text
@@ -324,6 +326,8 @@ def test_json_follows_the_documented_schema(app, client, rich):
         "id", "url", "consultation_id", "consultation", "roundtable", "roundtable_date", "kind", "kind_label", "title",
         "body_md", "body_html", "objectives", "stakeholder_category", "stakeholder_category_label", "governance_level",
         "organisation", "voice", "created_on",
+        # Issue 12: the annex row's further fields (services._contribution_dict).
+        "governance_level_label", "on_behalf", "collected_by", "captured", "language", "principles", "answers",
     }
     assert first["roundtable"] == "Table on rescue and reception" and first["roundtable_date"] == "2024-02-15"
 
