@@ -208,3 +208,160 @@ def test_input_collected_on_behalf_is_the_peoples_voice_everywhere(app, make_use
         response.close()
         assert "Asociación X — " not in body, fmt
         assert "collected by Asociación X" in body or "Asociación X" in body, fmt
+
+
+# -- coherent protection: no download gives away what another part hides --------------------
+def test_no_download_contradicts_or_gives_away_what_another_part_hides(
+    app, make_user, make_org, make_consultation, make_contribution, voices
+):
+    organiser = make_user(role="organiser")
+    consultation = make_consultation(organiser=organiser, focus=(3, 8, 16), language="es", accepted_languages=["es", "en"])
+    plan = [("ngo", 6, (16,), "challenge", "es"), ("migrant_association", 4, (8, 16), "proposal", "es"),
+            ("diaspora_organisation", 1, (3,), "good_practice", "en"), ("academia", 3, (3,), "challenge", "en")]
+    for category, n, objectives, kind, language in plan:
+        # The small categories' organisations did not agree to be named (one that agreed is
+        # named, with the combined label: it waives its own protection, nobody else's).
+        named = category in ("ngo", "migrant_association")
+        author = make_user(organisation=make_org(name=f"Org {category}", category=category))
+        _many(make_contribution, consultation, author, n, objectives=objectives, kind=kind, language=language,
+              name_organisation=named)
+    client = login(client_for(app), organiser)
+    response = client.get(f"/consultations/{consultation.id}/summary/download.json")
+    document = json.loads(response.get_data())
+    response.close()
+    shares = {s["category"]: s for s in document["representation"]["contributions"]["shares"]}
+    hidden = {k for k, s in shares.items() if services.is_hidden(s["count"])}
+    assert hidden == {"diaspora_organisation", "academia"}  # 1 is small; 3 protects it
+    response = client.get(f"/consultations/{consultation.id}/summary/download.csv")
+    annex_csv = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    response.close()
+    for annex in (document["contributions"], annex_csv):
+        assert len(annex) == document["totals"]["contributions"] == 14
+        # Nothing hidden in the statistics is given away by the annex: no row names a
+        # category the tables do not name, nor an organisation of it.
+        for row in annex:
+            assert row["stakeholder_category"] not in hidden
+            assert "Diaspora" not in row["voice"] and "Academia" not in row["voice"]
+            assert "Org diaspora" not in json.dumps(row, ensure_ascii=False)
+        # No published figure contradicts the annex.
+        by_category: dict[str, int] = {}
+        for row in annex:
+            by_category[row["stakeholder_category"]] = by_category.get(row["stakeholder_category"], 0) + 1
+        for key, share in shares.items():
+            if not services.is_hidden(share["count"]):
+                assert share["count"] == by_category.get(key, 0), key
+    items = document["contributions"]
+    for row in document["by_objective"]:
+        tagged = [c for c in items if row["objective"] in c["objectives"]]
+        assert row["total"] == len(tagged)
+        for kind, n in row["kinds"].items():
+            assert n == sum(1 for c in tagged if c["kind"] == kind)
+        for key, n in row["categories"].items():
+            if not services.is_hidden(n):
+                assert n == sum(1 for c in tagged if c["stakeholder_category"] == key), (row["objective"], key)
+    assert {r["language"]: r["count"] for r in document["by_language"]} == {"es": 10, "en": 4}
+    for kind in ("challenge", "proposal", "good_practice"):
+        assert document["totals"][kind] == sum(1 for c in items if c["kind"] == kind)
+    voices_published = {(r["category"], r["governance_level"]): r["count"] for r in document["participation"]["contributions"]}
+    assert voices_published == {("ngo", None): 6, ("migrant_association", None): 4, ("combined", None): 4}
+    # The Markdown and the spreadsheet carry the same annex: the hidden categories appear
+    # only as table rows with a marker, never in a contribution's voice.
+    response = client.get(f"/consultations/{consultation.id}/summary/download.md")
+    markdown = response.get_data(as_text=True)
+    response.close()
+    assert "Org diaspora" not in markdown and "Org academia" not in markdown
+    assert "Org ngo — NGO" in markdown
+    from openpyxl import load_workbook
+
+    response = client.get(f"/consultations/{consultation.id}/summary/download.xlsx")
+    workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    sheet = workbook["Contributions"]
+    cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+    assert not any("Org diaspora" in v or "Org academia" in v or v in ("diaspora_organisation", "academia") for v in cells)
+    # Every figure of the page is the compiled one.
+    page = client.get(f"/consultations/{consultation.id}/summary").get_data(as_text=True)
+    assert "×" in page and "&lt;3" in page
+
+
+# -- national compilation ------------------------------------------------------------------
+def test_national_questions_3_and_4_propose_every_good_practice_and_challenge(
+    app, make_user, make_consultation, make_contribution, voices
+):
+    civil = make_consultation(title="Civil-society day", focus=(8, 16), kind="civil_society_day")
+    admins = make_consultation(title="Inter-administration day", focus=(2, 16), kind="inter_administration_day")
+    ngo, region, town = voices("ngo"), voices("public_administration", "regional"), voices("public_administration", "municipal")
+    for objectives in ((8,), (16,), (5,), (16, 8)):
+        make_contribution(civil, author=ngo, kind="good_practice", objectives=objectives)
+    for objectives in ((2,), (16,), (6,), (2,), (15,)):
+        make_contribution(admins, author=region, kind="challenge", objectives=objectives)
+    for _ in range(3):
+        make_contribution(admins, author=town, kind="proposal", objectives=(2,))
+    compiled = services.compile_national([civil, admins])
+    sections = {s["key"]: s for s in compiled.meta["sections"]}
+    assert sections["3"]["proposed_count"] == 4  # was 0
+    assert sections["4"]["proposed_count"] == 5  # was 0
+    assert sections["5"]["proposed_count"] == 3
+    assert len(sections["3"]["proposed"]) == 4
+    # Focus without input, per consultation.
+    assert compiled.meta["focus_without_input_by_consultation"] == []
+    # By voice: administrations by governance level against civil society by category.
+    vc = compiled.meta["voice_comparison"]
+    assert [(c["side"], c["category"], c["governance_level"]) for c in vc["columns"]] == [
+        ("administrations", "public_administration", "municipal"),
+        ("administrations", "public_administration", "regional"),
+        ("civil_society", "ngo", None),
+    ]
+    assert vc["totals"] == [3, 5, 4]
+    row2 = next(r for r in vc["rows"] if r["objective"] == 2)
+    assert row2["counts"] == [3, 2, 0]
+
+
+def test_focus_without_input_is_listed_per_consultation(app, make_consultation, make_contribution, voices):
+    one = make_consultation(title="One", focus=(1, 8))
+    two = make_consultation(title="Two", focus=(8, 16))
+    ngo = voices("ngo")
+    make_contribution(one, author=ngo, objectives=(1,))
+    make_contribution(two, author=ngo, objectives=(1,))
+    meta = services.compile_national([one, two]).meta
+    assert meta["focus_without_input_by_consultation"] == [
+        {"consultation_id": one.id, "consultation": "One", "objectives": [8]},
+        {"consultation_id": two.id, "consultation": "Two", "objectives": [8, 16]},
+    ]
+
+
+# -- councils -------------------------------------------------------------------------------
+def test_a_councils_composition_is_warned_on(app, make_org, make_consultation):
+    council = make_consultation(title="Valencia council", kind="local_council")
+    for category, n in (("migrant_association", 14), ("ngo", 53), ("trade_union", 14)):
+        for i in range(n):
+            roundtables.add_member(council, make_org(name=f"{category} {i}", category=category), joined_on=date(2020, 1, 1))
+    roundtables.add_member(council, make_org(name="Observer", category="migrant_association"), status="observer",
+                           joined_on=date(2020, 1, 1))
+    gone = make_org(name="Gone", category="migrant_association")
+    roundtables.add_member(council, gone, joined_on=date(2019, 1, 1), left_on=date(2019, 12, 31))
+    db.session.commit()
+    warnings = [w for w in _stats([council])["representation"]["warnings"] if w["measure"] == "composition"]
+    assert {w["kind"] for w in warnings} == {"migrant_diaspora_low", "dominance"}
+    md = next(w for w in warnings if w["kind"] == "migrant_diaspora_low")
+    assert md["percent"] == 17.3 and "14 of its 81 members" in md["message"]
+    dominance = next(w for w in warnings if w["kind"] == "dominance")
+    assert dominance["category"] == "ngo" and "53 of its 81 members" in dominance["message"]
+
+
+# -- the summary of a closed consultation -----------------------------------------------------
+def test_a_closed_consultations_published_summary_is_linked_not_denied(app, make_user, make_consultation):
+    organiser = make_user(role="organiser")
+    consultation = make_consultation(organiser=organiser, state="closed")
+    participant = make_user()
+    client = login(client_for(app), participant)
+    response = client.get(f"/consultations/{consultation.id}/summary")
+    assert response.status_code == 404 and "No summary of this consultation has been published yet" in response.get_data(as_text=True)
+    services.publish(consultation, organiser, seen_revision=services.summary_for(consultation).revision)
+    db.session.commit()
+    response = client.get(f"/consultations/{consultation.id}/summary")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/summary/versions/1")
+    assert client.get(response.headers["Location"]).status_code == 200
+    # Signed out: not public before the results are, but not "never published" either.
+    response = client_for(app).get(f"/consultations/{consultation.id}/summary")
+    assert response.status_code == 404
+    assert "has been published" in response.get_data(as_text=True)

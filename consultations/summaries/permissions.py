@@ -6,8 +6,8 @@
   consultation that is not a draft, and build national compilations over them.
   Organisers may compile over the consultations they organise.
 - Published versions are public once the consultation itself is published: anyone who
-  can see the consultation reads and downloads them. Before that, only those who read
-  the live summary see its versions.
+  can see the consultation reads and downloads them. While it is closed, every signed-in
+  person who can see it reads them too; before that, only those who read the live summary.
 """
 from __future__ import annotations
 
@@ -29,9 +29,14 @@ def can_read_live_summary(user, consultation) -> bool:
 
 
 def can_read_published_summary(user, consultation) -> bool:
+    """Published versions: public once the consultation is published; while it is
+    closed, readable by every signed-in person who can see it (a non-organiser asking
+    for the summary of a closed consultation is sent to the published version)."""
     if can_read_live_summary(user, consultation):
         return True
-    return consultation.state == "published" and can_view_consultation(user, consultation)
+    if consultation.state == "published":
+        return can_view_consultation(user, consultation)
+    return consultation.state == "closed" and _authenticated(user) and can_view_consultation(user, consultation)
 
 
 def can_compile(user) -> bool:

@@ -108,6 +108,10 @@ def show(consultation_id: int):
     if not can_read_live_summary(current_user, consultation):
         latest = services.latest_version(consultation) if can_read_published_summary(current_user, consultation) else None
         if latest is None:
+            if consultation.state == "closed" and services.latest_version(consultation) is not None:
+                # Published, not public yet: say so truthfully, and where to read it.
+                fail(404, _("A summary of this consultation has been published; it becomes public when the "
+                            "consultation's results are published. Sign in to read it."))
             fail(404, _("No summary of this consultation has been published yet."))
         return redirect(url_for("summaries.version", consultation_id=consultation.id, number=latest.number))
     manage = can_manage_summary(current_user, consultation)

@@ -28,6 +28,7 @@ from ..markdown import MAX_MARKDOWN_LENGTH, render_markdown
 from ..reference import (
     CONSULTATION_KINDS,
     CONTRIBUTION_KINDS,
+    GOVERNANCE_LEVELS,
     LANGUAGES,
     OBJECTIVE_COUNT,
     STAKEHOLDER_CATEGORIES,
@@ -1342,6 +1343,15 @@ def compile_statistics(consultations: list[Consultation], settings: Settings, si
         for code in sorted(languages, key=lambda code: (-languages[code], code))
     ]
 
+    titles = {c.id: c.title for c in consultations}
+    focus_by_consultation = [
+        {"consultation_id": cid, "consultation": titles[cid],
+         "objectives": sorted(n for n, cids in missing.items() if cid in cids)}
+        for cid in ids
+        if any(cid in cids for cids in missing.values())
+    ]
+    composition_warnings = council_warnings([c for c in consultations if c.kind == "local_council"], settings)
+
     totals = {"contributions": total, **kinds, "attendance": pub.one(attendance_total)}
     applied = protection.applied or pub.primary or pub.complementary
     complementary = protection.complementary or pub.complementary
@@ -1358,13 +1368,19 @@ def compile_statistics(consultations: list[Consultation], settings: Settings, si
         "by_objective": objective_rows,
         "by_language": by_language,
         "focus_without_input": focus_without_input,
+        # Per consultation, the objectives it focuses on that received no input:
+        # [{"consultation_id", "consultation", "objectives": [numbers]}], only those with some.
+        "focus_without_input_by_consultation": focus_by_consultation,
         "participation": participation,
         "representation": {
             "contributions": contrib_repr,
             "attendance": att_repr,
-            "warnings": contrib_warnings + att_warnings,
+            # measure "composition": a standing council's current members (one warning per
+            # council, with "consultation_id"), same thresholds as the other two.
+            "warnings": contrib_warnings + att_warnings + composition_warnings,
         },
         "comparison": comparison,
+        "voice_comparison": voice_comparison(signature, protection),
         "suppression": {
             "threshold": t,
             "applied": applied,
@@ -1378,6 +1394,104 @@ def compile_statistics(consultations: list[Consultation], settings: Settings, si
         "_signature": signature,
         "_protection": protection,
     }
+
+
+def voice_comparison(signature, protection: Protection) -> dict:
+    """Administrations (by governance level) against civil society (by category), by
+    GCM objective: what an inter-administration day and a civil-society day each said.
+
+    ``columns``: [{"side": "administrations" | "civil_society", "category", "governance_level",
+    "label"}], only those with contributions; ``rows``: [{"objective", "title", "counts"}] in
+    the order of the columns (a contribution counted under each of its objectives);
+    ``totals``: contributions per column (each once). Voices as the compilation publishes
+    them (a category it does not name is in the "combined" column, with civil society), so
+    every figure can be recomputed from the annex.
+    """
+    per_column: dict[tuple, int] = {}
+    per_objective: dict[tuple, int] = {}
+    for _kind, category, level, mask, n in signature:
+        published, lvl = protection.voice_key(category, level)
+        key = (published, lvl if published == "public_administration" else None)
+        per_column[key] = per_column.get(key, 0) + n
+        for number in _bits(mask):
+            per_objective[(key, number)] = per_objective.get((key, number), 0) + n
+    levels = [*GOVERNANCE_LEVELS, None]
+    admin = [("public_administration", lvl) for lvl in levels if per_column.get(("public_administration", lvl))]
+    civil = sorted((k for k in per_column if k[0] != "public_administration" and per_column[k]), key=lambda k: _group_order(k[0]))
+    columns = [
+        {"side": "administrations", "category": c, "governance_level": lvl,
+         "label": level_label(lvl) if lvl else _("Level not given")}
+        for c, lvl in admin
+    ] + [
+        {"side": "civil_society", "category": c, "governance_level": None, "label": category_label(c)}
+        for c, _lvl in civil
+    ]
+    keys = admin + civil
+    return {
+        "columns": columns,
+        "rows": [
+            {"objective": o, "title": objective(o).title, "counts": [per_objective.get((k, o), 0) for k in keys]}
+            for o in range(1, OBJECTIVE_COUNT + 1)
+        ],
+        "totals": [per_column[k] for k in keys],
+    }
+
+
+def council_warnings(councils: list[Consultation], settings: Settings) -> list[dict]:
+    """Representation warnings on the composition of standing councils: their current
+    members (observers aside) by the category of their organisation, one GROUP BY.
+    Membership is public (the council's members page), so shares are quoted."""
+    if not councils:
+        return []
+    from ..organisations.models import Organisation
+    from ..roundtables.models import CouncilMember
+    from ..timeutil import today
+
+    rows = db.session.execute(
+        select(CouncilMember.consultation_id, Organisation.category, func.count())
+        .join(Organisation, Organisation.id == CouncilMember.organisation_id)
+        .where(
+            CouncilMember.consultation_id.in_([c.id for c in councils]),
+            CouncilMember.status == "member",
+            CouncilMember.joined_on <= today(),
+            (CouncilMember.left_on.is_(None)) | (CouncilMember.left_on >= today()),
+        )
+        .group_by(CouncilMember.consultation_id, Organisation.category)
+    ).all()
+    by_council: dict[int, dict[str, int]] = {}
+    for cid, category, n in rows:
+        by_council.setdefault(cid, {})[category] = n
+    out = []
+    for council in councils:
+        counts = by_council.get(council.id)
+        if not counts:
+            continue
+        total = sum(counts.values())
+        md = sum(counts.get(k, 0) for k in MIGRANT_CATEGORIES)
+        if 100.0 * md / total < settings.migrant_min_percent:
+            out.append({
+                "measure": "composition", "kind": "migrant_diaspora_low", "consultation_id": council.id,
+                "percent": _percent(md, total), "threshold": settings.migrant_min_percent,
+                "message": _(
+                    "%(council)s: migrant and diaspora associations are %(n)s of its %(total)s members "
+                    "(%(percent)s%%), below the %(minimum)s%% threshold.",
+                    council=council.title, n=md, total=total, percent=_percent(md, total),
+                    minimum=settings.migrant_min_percent,
+                ),
+            })
+        top_key, top_n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        if 100.0 * top_n / total > settings.dominance_max_percent:
+            out.append({
+                "measure": "composition", "kind": "dominance", "consultation_id": council.id, "category": top_key,
+                "percent": _percent(top_n, total), "threshold": settings.dominance_max_percent,
+                "message": _(
+                    "%(council)s: %(category)s are %(n)s of its %(total)s members (%(percent)s%%), "
+                    "above the %(maximum)s%% threshold.",
+                    council=council.title, category=category_label(top_key), n=top_n, total=total,
+                    percent=_percent(top_n, total), maximum=settings.dominance_max_percent,
+                ),
+            })
+    return out
 
 
 def compile_sections(
