@@ -407,3 +407,89 @@ def test_retried_anonymous_form_shows_the_same_code(app, linked):
     # The same key with other content (a reused form) gets no code.
     other = client.post(f"/c/{token}", data={**data, "title": "Something else"})
     assert other.status_code == 200 and "<code>" not in other.get_data(as_text=True)
+
+
+# -- what account deletion leaves behind ----------------------------------------------------
+
+def _register_and_login(client, email, organisation_name):
+    from consultations.accounts.services import find_by_email
+
+    assert client.post("/register", data={
+        "email": email, "display_name": "Amina", "password": "a long password 123", "confirm": "a long password 123",
+        "acts_as": "organisation", "organisation_name": organisation_name, "organisation_category": "ngo",
+        "individual_category": "other",
+    }).status_code == 302
+    user = find_by_email(email)
+    from consultations.timeutil import utcnow
+
+    user.email_confirmed_at = utcnow()
+    db.session.commit()
+    assert client.post("/login", data={"email": email, "password": "a long password 123"}).status_code == 302
+    return user
+
+
+def _delete(client, contributions="keep"):
+    return client.post("/account/delete", data={"contributions": contributions, "password": "a long password 123",
+                                                "confirm": "y"})
+
+
+def test_deletion_removes_the_organisation_made_at_registration(app, make_consultation, make_contribution):
+    from consultations.organisations.models import Organisation
+
+    client = app.test_client()
+    user = _register_and_login(client, "amina@example.org", "Amina's Own Collective")
+    organisation_id = user.organisation_id
+    assert organisation_id is not None
+    make_contribution(make_consultation(), author=user)  # kept without the name: does not need it
+    page = client.get("/account/delete").get_data(as_text=True)
+    assert "What stays, and why" in page and "The text of the reports you made" in page
+    assert _delete(client).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organisation, organisation_id) is None
+    assert db.session.scalar(select(Organisation).where(Organisation.name == "Amina's Own Collective")) is None
+
+
+def test_deletion_keeps_an_organisation_others_need(app, make_user, make_consultation, make_contribution):
+    from consultations.organisations.models import Organisation
+
+    client = app.test_client()
+    user = _register_and_login(client, "shared@example.org", "Shared Network")
+    colleague = make_user(organisation=db.session.get(Organisation, user.organisation_id))
+    assert _delete(client).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organisation, colleague.organisation_id).name == "Shared Network"
+
+
+def test_deletion_removes_the_text_of_the_persons_reports(app, make_user, make_consultation, make_contribution):
+    from consultations.contributions.models import Flag
+
+    organiser = make_user(role="organiser")
+    consultation = make_consultation(organiser=organiser)
+    dealt_with = make_contribution(consultation)
+    still_open = make_contribution(consultation)
+    someone_elses = make_contribution(consultation)
+    client = app.test_client()
+    _register_and_login(client, "reporter@example.org", "Reporters Org")
+    for contribution, reason in ((dealt_with, "My neighbour Juan wrote this"), (still_open, "I, Amina, find this hateful")):
+        assert client.post(f"/contributions/{contribution.id}/flag", data={"reason": reason}).status_code == 302
+    assert app.test_client().post(f"/contributions/{someone_elses.id}/flag",
+                                  data={"reason": "Spam from a visitor"}).status_code == 302
+    moderation.dismiss_flags(dealt_with, organiser)
+    db.session.commit()
+    assert _delete(client).status_code == 302
+    db.session.expire_all()
+    reasons = {f.contribution_id: f.reason for f in db.session.scalars(select(Flag))}
+    assert dealt_with.id not in reasons
+    assert reasons[still_open.id] == "" and reasons[someone_elses.id] == "Spam from a visitor"
+    assert all(f.reporter_id is None for f in db.session.scalars(select(Flag)))
+    # The organisers still see the open report, and that its text went with the account.
+    queue = _organiser_client(app, organiser).get(f"/consultations/{consultation.id}/moderation").get_data(as_text=True)
+    assert "text removed" in queue and "Amina" not in queue
+
+
+def _organiser_client(app, organiser):
+    from .conftest import PASSWORD
+
+    client = app.test_client()
+    assert client.post("/login", data={"email": organiser.email, "password": PASSWORD}).status_code == 302
+    return client

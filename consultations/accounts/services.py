@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import String, case, cast, delete, false, func, literal, select, update
+from sqlalchemy import String, case, cast, delete, false, func, literal, select, true, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.services import events_about_user, record
@@ -461,6 +461,11 @@ def delete_account(user: User, *, keep_contributions: bool) -> dict:
         .values(registered_by_id=None, name="", show_name=False, person_key=literal("deleted:", String) + cast(Registration.id, String))
         .execution_options(synchronize_session=False)
     )
+    reports = _remove_reports(user_id)
+    organisation_id = user.organisation_id
+    db.session.delete(user)
+    db.session.flush()
+    organisation_deleted = organisation_id is not None and _delete_organisation_if_unneeded(organisation_id)
     record(
         user_id,
         "account.deleted",
@@ -468,11 +473,56 @@ def delete_account(user: User, *, keep_contributions: bool) -> dict:
         contributions="kept" if keep_contributions else "deleted",
         contributions_deleted=deleted,
         contributions_kept=kept,
+        reports_removed=reports,
+        organisation_deleted=organisation_deleted,
     )
-    db.session.delete(user)
     db.session.flush()
     db.session.expire_all()
-    return {"deleted": deleted, "kept": kept}
+    return {"deleted": deleted, "kept": kept, "reports": reports, "organisation_deleted": organisation_deleted}
+
+
+def _remove_reports(user_id: int) -> int:
+    """The reports (flags) the person made: their text goes. A report the organisers have
+    dealt with is deleted; an open one stays, without text or link to the person, so the
+    contribution is still looked at. Returns how many."""
+    from ..contributions.models import Flag
+
+    mine = Flag.reporter_id == user_id
+    closed = db.session.execute(
+        delete(Flag).where(mine, Flag.resolved == true()), execution_options={"synchronize_session": False}
+    ).rowcount
+    still_open = db.session.execute(
+        update(Flag).where(mine).values(reason="", reporter_id=None), execution_options={"synchronize_session": False}
+    ).rowcount
+    return closed + still_open
+
+
+def _delete_organisation_if_unneeded(organisation_id: int) -> bool:
+    """Delete the organisation of a deleted account (the one made when registering, with
+    its name) unless something still needs it: another member, a contribution that
+    records it (one by someone else, or a kept one whose author chose to show its name),
+    an invitation to a consultation, a seat on a standing body, or a roundtable
+    registration made by someone else."""
+    from ..consultations.models import consultation_invitations
+    from ..contributions.models import Contribution
+    from ..roundtables.models import CouncilMember, Registration
+
+    def used(stmt) -> bool:
+        return db.session.scalar(select(stmt.exists())) is True
+
+    if (
+        used(select(User.id).where(User.organisation_id == organisation_id))
+        or used(select(Contribution.id).where(Contribution.organisation_id == organisation_id))
+        or used(select(consultation_invitations.c.consultation_id).where(
+            consultation_invitations.c.organisation_id == organisation_id))
+        or used(select(CouncilMember.id).where(CouncilMember.organisation_id == organisation_id))
+        or used(select(Registration.id).where(Registration.organisation_id == organisation_id,
+                                              Registration.registered_by_id.is_not(None)))
+    ):
+        return False
+    db.session.execute(delete(Organisation).where(Organisation.id == organisation_id),
+                       execution_options={"synchronize_session": False})
+    return True
 
 
 def purge_unconfirmed(older_than_days: int) -> int:

@@ -34,7 +34,7 @@ def flag(contribution_id: int):
     form = FlagForm()
     if form.validate_on_submit():
         try:
-            services.flag(contribution, form.reason.data)
+            services.flag(contribution, form.reason.data, reporter=current_user)
         except services.ModerationError as exc:
             db.session.rollback()
             form.reason.errors = [str(exc)]

@@ -27,11 +27,13 @@ def _reason(reason: str, field: str = "reason") -> str:
     return reason
 
 
-def flag(contribution: Contribution, reason: str) -> Flag:
-    """Anyone may report a contribution; who reported it is not stored."""
+def flag(contribution: Contribution, reason: str, reporter=None) -> Flag:
+    """Anyone may report a contribution. No screen shows who did; a logged-in
+    ``reporter`` is recorded only so that the text goes when their account does."""
     if contribution.status != "active":
         raise ModerationError(_("Only published contributions can be reported."))
-    item = Flag(contribution_id=contribution.id, reason=_reason(reason))
+    reporter_id = reporter.id if getattr(reporter, "is_authenticated", False) else None
+    item = Flag(contribution_id=contribution.id, reason=_reason(reason), reporter_id=reporter_id)
     db.session.add(item)
     db.session.flush()
     return item
