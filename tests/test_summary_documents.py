@@ -146,3 +146,109 @@ def test_a_title_in_arabic_gets_a_utf8_file_name(app, make_user, make_consultati
         header = exports.content_disposition(meta, "pdf")
     assert header.startswith('attachment; filename="mesa-summary-ar-v2.pdf"; filename*=UTF-8\'\'')
     assert "%D8%AA" in header  # the Arabic title, percent-encoded
+
+
+# -- issue 12: documents ready to use ------------------------------------------------
+def _annex_counts(csv_data: bytes) -> dict:
+    rows = list(csv.DictReader(io.StringIO(csv_data.decode("utf-8-sig"))))
+    by_kind = {k: sum(r["kind"] == k for r in rows) for k in ("challenge", "proposal", "good_practice")}
+    return {"total": len(rows), **by_kind, "rows": rows}
+
+
+def _agrees(shown_value: str, true: int, threshold: int) -> bool:
+    """A figure a document shows is true of the annex: the number itself, "<t" for 1..t-1,
+    or "×" (not given)."""
+    shown_value = shown_value.strip()
+    if shown_value == "×":
+        return True
+    if shown_value == f"<{threshold}":
+        return 0 < true < threshold
+    return int(re.sub(r"[^\d]", "", shown_value) or -1) == true
+
+
+@pytest.mark.parametrize("locale", ["es", "ar"])
+def test_documents_open_in_real_readers_ready_to_use(app, client, rich, locale):  # noqa: F811
+    consultation, organiser, _items = rich
+    login(client, organiser)
+    client.post("/language", data={"locale": locale, "next": "/"})
+    base = f"/consultations/{consultation.id}/summary"
+    _, csv_data = _get(client, base + "/download.csv")
+    annex = _annex_counts(csv_data)
+    assert annex["rows"][0]["url"].startswith("http://localhost/contributions/")  # absolute
+    assert {"language", "guiding_principles", "answers_challenges", "roundtable", "on_behalf"} <= set(annex["rows"][0])
+
+    # Word: A4, the file's language, header rows repeated, fixed widths, RTL in Arabic.
+    _, data = _get(client, base + "/download.docx")
+    document = Document(io.BytesIO(data))
+    section = document.sections[0]
+    assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
+    lang = document.styles.element.find(f"{W}docDefaults").find(f".//{W}lang")
+    assert lang.get(f"{W}val") == {"es": "es-ES", "ar": "ar-SA"}[locale]
+    assert document.core_properties.language == lang.get(f"{W}val")
+    assert document.core_properties.title == document.paragraphs[0].text
+    assert document.core_properties.created.year >= 2024 and document.core_properties.author
+    xml = document.element.xml
+    assert "No narrative written for this section" not in xml
+    for table in document.tables:
+        first = table.rows[0]._tr
+        assert first.trPr.find(f"{W}tblHeader") is not None
+        assert table._tbl.tblPr.find(f"{W}tblLayout").get(f"{W}type") == "fixed"
+        widths = [cell.width for cell in table.rows[0].cells]
+        assert all(widths) and sum(widths) <= Mm(171)
+        assert (table._tbl.tblPr.find(f"{W}bidiVisual") is not None) == (locale == "ar")
+    # Objective names do not wrap over many lines: the name column is the widest.
+    by_objective = next(t for t in document.tables if t.rows[1].cells[0].text.startswith(("8.", "15.", "16.")))
+    widths = [c.width for c in by_objective.rows[0].cells]
+    assert widths[0] == max(widths) and widths[0] > Mm(60)
+    # Contents: every chapter and every question, linked to its heading, with a page reference.
+    assert xml.count("PAGEREF q_") == len(services.review_sections())
+    assert 'w:anchor="q_2k"' in xml and 'w:name="q_2k"' in xml
+    # Every figure of the totals table agrees with the CSV annex of the same summary.
+    t = 3
+    totals = [c.text for c in document.tables[0].rows[1].cells]
+    for shown_value, true in zip(totals, (annex["total"], annex["challenge"], annex["proposal"], annex["good_practice"])):
+        assert _agrees(shown_value, true, t), (shown_value, true)
+
+    # PDF: tagged, in the file's language.
+    _, data = _get(client, base + "/download.pdf")
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == locale and "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
+    if PDFTOTEXT and locale == "es":
+        text = " ".join(_pdf_text(data).split())
+        assert "No narrative written for this section" not in text
+        assert str(annex["total"]) in text
+
+    # Spreadsheet: widths, frozen header, autofilter, dates, numbers, RTL in Arabic.
+    _, data = _get(client, base + "/download.xlsx")
+    workbook = load_workbook(io.BytesIO(data))
+    for ws in workbook:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
+        assert ws.sheet_view.rightToLeft == (locale == "ar"), ws.title
+        assert ws.column_dimensions["A"].width >= 8, ws.title
+    sheet = workbook.worksheets[-1]
+    header = [c.value for c in sheet[1]]
+    assert header == exports.CSV_COLUMNS and sheet.max_row == annex["total"] + 1
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert all(hasattr(r[header.index("created_on")], "year") for r in rows)  # date cells
+    assert any(isinstance(r[header.index("objectives")], int) for r in rows)  # single objective: a number
+    kinds = {r[header.index("kind")]: r[header.index("kind_label")] for r in rows}
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(locale):
+        assert kinds["challenge"] == gettext("Challenge")  # codes and labels in their own columns
+    workbook.close()
+
+
+def test_numbers_and_percentages_are_written_the_way_the_language_writes_them(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("es"):
+        assert exports.percent(41.7) == "41,7\xa0%"
+        assert exports.number(12345) == "12.345"
+        assert exports.day("2024-02-15") == "15 de febrero de 2024"
+        assert exports.shown("complementary", 3) == "×" and exports.shown(None, 3) == "<3"
+    with app.test_request_context(), force_locale("en"):
+        assert exports.percent(41.7) == "41.7%" and exports.number(12345) == "12,345"

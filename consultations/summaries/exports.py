@@ -21,7 +21,7 @@ import logging
 import re
 import unicodedata
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable, Iterator
 from urllib.parse import quote
@@ -283,10 +283,16 @@ def _on_behalf(c: dict) -> str:
     return value
 
 
-def _provenance(c: dict) -> str:
-    parts = [_kind_label(c), c["voice"], c["consultation"]]
+def isolate(text: str) -> str:
+    """Text set apart for the bidirectional algorithm (FIRST STRONG ISOLATE ... POP
+    DIRECTIONAL ISOLATE): a Spanish name inside an Arabic line stays in one piece."""
+    return f"\u2068{text}\u2069" if text else text
+
+
+def _provenance(c: dict, iso=lambda text: text) -> str:
+    parts = [_kind_label(c), iso(c["voice"]), iso(c["consultation"])]
     if c["roundtable"]:
-        parts.append(_("roundtable “%(title)s” (%(date)s)", title=c["roundtable"], date=day(c["roundtable_date"])))
+        parts.append(_("roundtable “%(title)s” (%(date)s)", title=iso(c["roundtable"]), date=day(c["roundtable_date"])))
     parts.append(_("objectives %(numbers)s", numbers=", ".join(str(n) for n in c["objectives"])))
     parts.append(_("ref. #%(id)s", id=c["id"]))
     return " · ".join(parts)
@@ -421,13 +427,26 @@ def _consultation_line(c: dict) -> str:
     return f"{c['title']} — {c['kind_label']}, {c['territory'] or _('no territory')}, {day(c['opens_on'])} – {day(c['closes_on'])}"
 
 
-def _hidden_notes(meta: dict) -> list[str]:
-    """The notes that explain the markers ("<3", "×") used in the tables."""
+def _marker_notes(meta: dict) -> dict[str, str]:
+    """{reason: the note under a table that uses its marker}, in the compiled summary's
+    own wording (services.marker_notes) when it has one."""
+    from . import services
+
     t = meta["suppression"]["threshold"]
-    notes = [_("“<%(t)s”: fewer than %(t)s, not published.", t=t)]
-    if meta["suppression"].get("complementary"):
-        notes.append(_("“×”: not published, so that a hidden count cannot be worked out from the total of its row."))
-    return notes
+    texts = getattr(services, "marker_notes", None)
+    if texts is not None:
+        notes = texts(t)
+        return {"primary": notes[f"<{t}"], "complementary": notes["×"]}
+    return {
+        "primary": _("“<%(t)s”: fewer than %(t)s, not published.", t=t),
+        "complementary": _("“×”: not published, so that a hidden count cannot be worked out from the total of its row."),
+    }
+
+
+def _hidden_notes(meta: dict) -> list[str]:
+    """The notes that explain the markers ("<3", "×") a summary may use."""
+    notes = _marker_notes(meta)
+    return [notes["primary"]] + ([notes["complementary"]] if meta["suppression"].get("complementary") else [])
 
 
 def _empty_sections(meta: dict) -> list[str]:
@@ -677,15 +696,39 @@ def to_xlsx(compiled, base_url: str = "") -> bytes:
 
 
 # -- Word ----------------------------------------------------------------------------
-def _rtl(paragraph, text: str) -> None:
-    """Right-to-left paragraph for Arabic (or Hebrew) text."""
-    if not _RTL.search(text or ""):
-        return
+# Word's language tags for the file's language (document defaults, styles, core properties).
+_WORD_LANGUAGES = {"en": "en-GB", "es": "es-ES", "pt": "pt-PT", "fr": "fr-FR", "ar": "ar-SA"}
+_A4 = (210, 297)  # mm
+_MARGIN = 20  # mm
+_TEXT_WIDTH = _A4[0] - 2 * _MARGIN
+
+
+def _strong_direction(text: str) -> str | None:
+    """"rtl" or "ltr" after the first letter that has a direction (as dir="auto" does)."""
+    for ch in text or "":
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return None
+
+
+def _rtl(paragraph, text: str, default: str = "ltr") -> None:
+    """A paragraph runs in the direction of its first letter (the file's direction when
+    it has none); runs holding Arabic (or Hebrew) letters are marked right to left."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    p_pr = paragraph._p.get_or_add_pPr()
-    p_pr.append(OxmlElement("w:bidi"))
+    direction = _strong_direction(text) or default
+    if direction == "rtl":
+        paragraph._p.get_or_add_pPr().append(OxmlElement("w:bidi"))
+    elif default == "rtl":  # a left-to-right paragraph in a right-to-left document
+        bidi = OxmlElement("w:bidi")
+        bidi.set(qn("w:val"), "0")
+        paragraph._p.get_or_add_pPr().append(bidi)
+    if not _RTL.search(text or ""):
+        return
     for run in paragraph.runs:
         r_pr = run._r.get_or_add_rPr()
         r_pr.append(OxmlElement("w:rtl"))
@@ -696,33 +739,205 @@ def _rtl(paragraph, text: str) -> None:
         fonts.set(qn("w:cs"), "Arial")
 
 
-def _toc_field(doc, headings: list[str]) -> None:
+def _word_setup(doc, meta: dict) -> None:
+    """A4 pages, the file's language and direction, true core properties."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    locale = file_locale()
+    tag = _WORD_LANGUAGES.get(locale, locale)
+    rtl = text_direction() == "rtl"
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(_A4[0]), Mm(_A4[1])
+        section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(_MARGIN)
+        if rtl:
+            section._sectPr.append(OxmlElement("w:bidi"))
+    # The language of every run unless it says otherwise (spelling, hyphenation, voices).
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    r_pr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    lang = r_pr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        r_pr.append(lang)
+    lang.set(qn("w:val"), tag)
+    lang.set(qn("w:bidi"), _WORD_LANGUAGES["ar"] if locale != "ar" else tag)
+    props = doc.core_properties
+    props.title = xml_safe(meta["title"])[:255]
+    props.author = _author()
+    props.last_modified_by = props.author
+    props.language = tag
+    props.subject = _("National review of the Global Compact for Safe, Orderly and Regular Migration (GCM)")
+    props.keywords = "GCM; Mesa"
+    props.comments = status_line(meta)
+    props.revision = meta.get("version") or 1
+    created = _document_time(meta)
+    props.created = props.modified = created
+
+
+def _author() -> str:
+    """The organisation that runs this Mesa (MESA_ORGANISATION), else "Mesa": the
+    documents never name the person who compiled or published them."""
+    import os
+
+    from flask import current_app
+
+    return (current_app.config.get("MESA_ORGANISATION") or os.environ.get("MESA_ORGANISATION") or "Mesa")[:255]
+
+
+def _document_time(meta: dict) -> datetime:
+    stamp = meta.get("published_at") or meta.get("generated_at")
+    try:
+        return datetime.fromisoformat(stamp).replace(tzinfo=None)
+    except (TypeError, ValueError):
+        return datetime.now()
+
+
+def _column_widths(header: list, rows: list[list], total: float = _TEXT_WIDTH) -> list[float]:
+    """Widths (mm) that fit the content: each column gets room for its longest word and,
+    from what is left, a share of its average length, so that a long title does not
+    wrap over six lines while a count column stays narrow."""
+    columns = list(zip(*([header, *rows]))) if rows or header else []
+    char = 1.9  # mm per character at 10 pt, about
+    minimum = [max(10.0, min(45.0, max((len(w) for v in col for w in str(v).split()), default=1) * char + 3)) for col in columns]
+    want = [max(sum(len(str(v)) for v in col) / len(col), 1) * char + 3 for col in columns]
+    want = [max(m, w) for m, w in zip(minimum, want)]
+    if sum(want) <= total:
+        return [w * total / sum(want) for w in want]
+    spare = total - sum(minimum)
+    if spare <= 0:
+        return [m * total / sum(minimum) for m in minimum]
+    extra = [w - m for w, m in zip(want, minimum)]
+    return [m + spare * e / (sum(extra) or 1) for m, e in zip(minimum, extra)]
+
+
+def _word_table_layout(tbl, widths_mm: list[float], rtl: bool) -> None:
+    """Fixed column widths, a header row repeated on every page, rows that do not split,
+    and (in Arabic) columns running right to left."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    tbl.autofit = False
+    tbl_pr = tbl._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tbl_pr.append(layout)
+    width = tbl_pr.find(qn("w:tblW"))
+    if width is None:
+        width = OxmlElement("w:tblW")
+        tbl_pr.append(width)
+    width.set(qn("w:type"), "dxa")
+    width.set(qn("w:w"), str(int(sum(widths_mm) * 56.7)))
+    if rtl:
+        tbl_pr.append(OxmlElement("w:bidiVisual"))
+    for col, w in zip(tbl.columns, widths_mm):
+        col.width = Mm(w)
+    for i, row in enumerate(tbl.rows):
+        tr_pr = row._tr.get_or_add_trPr()
+        if i == 0:
+            tr_pr.append(OxmlElement("w:tblHeader"))
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        for cell, w in zip(row.cells, widths_mm):
+            cell.width = Mm(w)
+
+
+def _bookmark(paragraph, name: str, number: int) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    paragraph = doc.add_paragraph()
-    run = paragraph.add_run()
-    begin = OxmlElement("w:fldChar")
-    begin.set(qn("w:fldCharType"), "begin")
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    paragraph._p.insert(1 if paragraph._p.pPr is not None else 0, start)
+    paragraph._p.append(end)
+
+
+def _field(run_parent, instruction: str, cached: str):
+    """A field (begin, instruction, separate, cached result, end) appended to a paragraph."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def fld(kind):
+        r = OxmlElement("w:r")
+        f = OxmlElement("w:fldChar")
+        f.set(qn("w:fldCharType"), kind)
+        r.append(f)
+        return r
+
+    r_instr = OxmlElement("w:r")
     instr = OxmlElement("w:instrText")
     instr.set(qn("xml:space"), "preserve")
-    instr.text = 'TOC \\o "1-2" \\h \\z \\u'
-    separate = OxmlElement("w:fldChar")
-    separate.set(qn("w:fldCharType"), "separate")
-    run._r.extend([begin, instr, separate])
-    # Until Word updates the field, it shows the chapter list.
-    for i, heading in enumerate(headings):
-        text_run = paragraph.add_run(heading)
-        if i < len(headings) - 1:
-            text_run.add_break()
-    end_run = paragraph.add_run()
-    end = OxmlElement("w:fldChar")
-    end.set(qn("w:fldCharType"), "end")
-    end_run._r.append(end)
-    # Ask Word to refresh the table of contents (page numbers) when the file opens.
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    doc.settings.element.append(update)
+    instr.text = instruction
+    r_instr.append(instr)
+    r_text = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = cached
+    r_text.append(text)
+    for element in (fld("begin"), r_instr, fld("separate"), r_text, fld("end")):
+        run_parent.append(element)
+
+
+def _toc(doc, entries: list[tuple[str, str, int]], before) -> None:
+    """The contents: one line per chapter and per question of the questionnaire, each a
+    link to its heading followed by a PAGEREF field (the page of the heading's bookmark),
+    all inside a Word TOC field. LibreOffice computes page references as it lays the
+    document out, so the page numbers are right when the file opens there; Word shows the
+    cached result (the entries, linked) and fills in the numbers when it updates fields
+    (printing, or F9). No "update the fields?" prompt on opening."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+    from docx.text.paragraph import Paragraph
+
+    paragraphs = []
+    for i, (text, anchor, level) in enumerate(entries):
+        element = OxmlElement("w:p")
+        before.addprevious(element)
+        p = Paragraph(element, doc._body)
+        p.paragraph_format.left_indent = Mm(6 * (level - 1))
+        p.paragraph_format.tab_stops.add_tab_stop(Mm(_TEXT_WIDTH), alignment=2, leader=1)  # right, dots
+        link = OxmlElement("w:hyperlink")
+        link.set(qn("w:anchor"), anchor)
+        run = OxmlElement("w:r")
+        t = OxmlElement("w:t")
+        t.set(qn("xml:space"), "preserve")
+        t.text = xml_safe(text)
+        run.append(t)
+        tab = OxmlElement("w:r")
+        tab.append(OxmlElement("w:tab"))
+        link.extend([run, tab])
+        p._p.append(link)
+        _field(p._p, f" PAGEREF {anchor} \\h ", "")
+        _rtl(p, text, text_direction())
+        paragraphs.append(p)
+    if not paragraphs:
+        return
+    # The TOC field around the lines: Word rebuilds them, with page numbers, on update.
+    first, last = paragraphs[0]._p, paragraphs[-1]._p
+    begin = OxmlElement("w:r")
+    f = OxmlElement("w:fldChar")
+    f.set(qn("w:fldCharType"), "begin")
+    begin.append(f)
+    instr_run = OxmlElement("w:r")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = 'TOC \\o "1-2" \\h \\z \\u \\t "Heading 3,3"'
+    instr_run.append(instr)
+    sep = OxmlElement("w:r")
+    f = OxmlElement("w:fldChar")
+    f.set(qn("w:fldCharType"), "separate")
+    sep.append(f)
+    position = 1 if first.pPr is not None else 0
+    for offset, element in enumerate((begin, instr_run, sep)):
+        first.insert(position + offset, element)
+    end = OxmlElement("w:r")
+    f = OxmlElement("w:fldChar")
+    f.set(qn("w:fldCharType"), "end")
+    end.append(f)
+    last.append(end)
 
 
 def _chapters(meta: dict) -> list[str]:
@@ -743,14 +958,14 @@ def to_docx(compiled, charts: list[Chart] | None = None) -> bytes:
 def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
     from docx import Document
     from docx.enum.text import WD_BREAK
-    from docx.shared import Inches, Pt
+    from docx.shared import Mm, Pt
 
     meta = compiled.meta
     t = meta["suppression"]["threshold"]
     charts = charts if charts is not None else charts_for(meta)
+    direction = text_direction()
     doc = Document()
-    doc.core_properties.title = xml_safe(meta["title"])[:255]
-    doc.core_properties.author = "Mesa"
+    _word_setup(doc, meta)
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
     style.font.size = Pt(10.5)
@@ -761,6 +976,7 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
 
     body = doc.element.body
     section_properties = body.find(qn("w:sectPr"))
+    bookmarks = iter(range(1, 10_000))
 
     def para(text, style_name=None, bold=False, italic=False):
         # doc.add_paragraph() scans the whole body for its insertion point, which makes
@@ -774,31 +990,43 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
         run = p.add_run(text)
         run.bold = bold
         run.italic = italic
-        _rtl(p, text)
+        _rtl(p, text, direction)
         return p
 
-    def heading(text, level):
+    def heading(text, level, anchor=None):
         text = xml_safe(text)
         h = doc.add_heading(text, level)
-        _rtl(h, text)
+        _rtl(h, text, direction)
+        if anchor:
+            _bookmark(h, anchor, next(bookmarks))
         return h
 
+    markers = {f"<{t}": "primary", "×": "complementary"}
+
     def table(header, rows):
-        rows = list(rows)
+        rows = [[xml_safe(str(v)) for v in row] for row in rows]
+        header = [xml_safe(str(h)) for h in header]
         tbl = doc.add_table(rows=1, cols=len(header))
         tbl.style = "Table Grid"
         for cell, h in zip(tbl.rows[0].cells, header):
             cell.text = ""
-            cell.paragraphs[0].add_run(xml_safe(str(h))).bold = True
+            cell.paragraphs[0].add_run(h).bold = True
+            _rtl(cell.paragraphs[0], h, direction)
         for row in rows:
             cells = tbl.add_row().cells
             for cell, value in zip(cells, row):
-                cell.text = xml_safe(str(value))
+                cell.text = value
+                _rtl(cell.paragraphs[0], value, direction)
+        _word_table_layout(tbl, _column_widths(header, rows), direction == "rtl")
+        used = {markers[v] for row in rows for v in row if v in markers}
+        for reason, note in _marker_notes(meta).items():
+            if reason in used:
+                para(note, italic=True)
         doc.add_paragraph()
         return tbl
 
     def chart(c: Chart):
-        doc.add_picture(io.BytesIO(c.png), width=Inches(6.2))
+        doc.add_picture(io.BytesIO(c.png), width=Mm(_TEXT_WIDTH))
         doc.inline_shapes[-1]._inline.docPr.set("descr", xml_safe(c.alt))
         doc.inline_shapes[-1]._inline.docPr.set("title", xml_safe(c.title))
         para(_("Text alternative: %(text)s", text=c.alt), italic=True)
@@ -808,16 +1036,18 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
     para(status_line(meta), "Subtitle")
     para(_("Compiled by Mesa for the national review of the Global Compact for Safe, Orderly and Regular Migration (GCM)."))
     for c in meta["consultations"]:
-        para(f"{c['title']} — {c['kind_label']}, {c['territory'] or _('no territory')}, {c['opens_on']} – {c['closes_on']}",
-             "List Bullet")
+        para(_consultation_line(c), "List Bullet")
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     heading(_("Contents"), 1)
     chapters = _chapters(meta)
-    _toc_field(doc, chapters)
+    entries = [(title, f"ch{i}", 1) for i, title in enumerate(chapters, start=1)]
+    questions = [(s["label"], f"q_{s['key']}", 3 if s["is_item"] else 2) for s in meta["sections"]]
+    entries[4:4] = questions  # after "4. The review questionnaire"
+    _toc(doc, entries, section_properties)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
-    heading(chapters[0], 1)
+    heading(chapters[0], 1, "ch1")
     para(meta["suppression"]["note"])
     if meta["empty"]:
         para(_("This summary has no contributions yet: the consultations selected received no input."), bold=True)
@@ -829,34 +1059,26 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
     )
     if meta.get("by_language"):
         para(_("Contributions by language"), bold=True)
-        table([_("Language"), _("Contributions")], [[r["label"], shown(r["count"], t)] for r in meta["by_language"]])
+        table([_("Language"), _("Contributions")], [[_language_label(r["language"]), shown(r["count"], t)] for r in meta["by_language"]])
 
-    heading(chapters[1], 1)
+    heading(chapters[1], 1, "ch2")
     for w in meta["representation"]["warnings"]:
         para(_("Warning:") + " " + w["message"], bold=True)
     if not meta["representation"]["warnings"]:
         para(_("No representation warning at the thresholds set for this summary."))
     rep = meta["representation"]
-    table(
-        [_("Stakeholder category"), _("Contributions"), _("Share"), _("Attendance"), _("Share")],
-        [
-            [a["label"], shown(a["count"], t), "" if a["percent"] is None else f"{a['percent']}%",
-             shown(b["count"], t), "" if b["percent"] is None else f"{b['percent']}%"]
-            for a, b in zip(rep["contributions"]["shares"], rep["attendance"]["shares"])
-        ],
-    )
+    table([_("Stakeholder category"), _("Contributions"), _("Share"), _("Attendance"), _("Share")], _shares_rows(rep, t))
     chart(charts[1])
     heading(_("Participation by category and governance level"), 2)
     for measure in ("contributions", "attendance"):
         rows = meta["participation"][measure]
         para(_MEASURES[measure](), bold=True)
         if rows:
-            table([_("Stakeholder category"), _("Governance level"), _("Count")],
-                  [[r["category_label"], r["governance_level_label"] or "", shown(r["count"], t)] for r in rows])
+            table([_("Stakeholder category"), _("Governance level"), _("Count")], _participation_rows(rows, t))
         else:
             para(_("None recorded."))
 
-    heading(chapters[2], 1)
+    heading(chapters[2], 1, "ch3")
     chart(charts[0])
     table(
         [_("GCM objective"), *_labels(CONTRIBUTION_KINDS), _("Total")],
@@ -867,9 +1089,14 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
         para(_("Objectives in focus that received no input:") + " "
              + ", ".join(_objective_label(f["objective"]) for f in meta["focus_without_input"]))
 
-    heading(chapters[3], 1)
+    heading(chapters[3], 1, "ch4")
+    # One heading per question, in the questionnaire's order, so that each answer can be
+    # pasted into the review form; the questions without a narrative are named once.
+    empty = _empty_sections(meta)
+    if empty:
+        para(_("No narrative has been written yet for: %(sections)s.", sections=", ".join(empty)), italic=True)
     for s in meta["sections"]:
-        heading(s["label"], 2 if not s["is_item"] else 3)
+        heading(s["label"], 2 if not s["is_item"] else 3, f"q_{s['key']}")
         para(s["question"], italic=True)
         for n in s["narratives"]:
             if len(meta["consultations"]) > 1:
@@ -877,8 +1104,6 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
             for block in plain_text(n["text_html"]).split("\n\n"):
                 if block.strip():
                     para(block)
-        if not s["narratives"]:
-            para(_("No narrative written for this section."), italic=True)
         cited = s["pinned"] or s["proposed"]
         if cited:
             para(_("Cited contributions:") if s["pinned"] else _("Related contributions (proposed from the objectives):"), bold=True)
@@ -886,18 +1111,18 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
                 para(f"{c['title']} — {_provenance(c)}", "List Bullet")
             more = s["proposed_count"] - len(s["proposed"]) if not s["pinned"] else 0
             if more > 0:
-                para(_("… and %(n)s more in the annex.", n=more), italic=True)
+                para(_("… and %(n)s more in the annex.", n=number(more)), italic=True)
 
     index = 4
     if len(meta["consultations"]) > 1:
-        heading(chapters[index], 1)
+        heading(chapters[index], 1, f"ch{index + 1}")
         index += 1
         table(
             [_("GCM objective"), *(c["title"] for c in meta["consultations"])],
             [[_objective_label(r["objective"]), *(shown(v, t) for v in r["counts"])]
              for r in meta["comparison"]["rows"]],
         )
-    heading(chapters[index], 1)
+    heading(chapters[index], 1, f"ch{index + 1}")
     any_gp = False
     for c in compiled.good_practices():
         any_gp = True
@@ -906,7 +1131,7 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
     if not any_gp:
         para(_("No good practices were contributed."))
 
-    heading(chapters[-1], 1)
+    heading(chapters[-1], 1, f"ch{len(chapters)}")
     current = None
     any_c = False
     for c in compiled.contributions():
@@ -945,7 +1170,7 @@ _PDF_WORKER_SECONDS = 300  # a worker stuck longer than this fails the download
 # The workers run WeasyPrint's command line with the cyclic garbage collector off (see
 # _pdf_render) and, like _pdf_html, may load only data: URIs.
 _PDF_WORKER = "import gc; gc.disable(); from weasyprint.__main__ import main; main()"
-_PDF_WORKER_OPTIONS = ["--allowed-protocols", "data", "--no-http-redirects", "-", "-"]  # stdin to stdout
+_PDF_WORKER_OPTIONS = ["--allowed-protocols", "data", "--no-http-redirects", "--pdf-tags", "-", "-"]  # stdin to stdout
 
 
 def _pdf_html(page: str):
@@ -976,7 +1201,8 @@ def _pdf_render(page: str) -> tuple[bytes, int]:
     """The PDF of one document and its number of pages (garbage collector paused)."""
     with gc_paused():
         document = _pdf_html(page).render()
-        return document.write_pdf(), len(document.pages)
+        # Tagged (headings, paragraphs, tables, figures with their text alternative).
+        return document.write_pdf(pdf_tags=True), len(document.pages)
 
 
 def _pdf_in_worker(page: str) -> bytes:
@@ -1105,7 +1331,12 @@ def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "") -> b
             chapters=chapters,
             threshold=meta["suppression"]["threshold"],
             status=status_line(meta),
-            provenance=_provenance,
+            provenance=lambda c: _provenance(c, isolate),
+            isolate=isolate,
+            percent=percent,
+            day=day,
+            number=number,
+            marker_notes=_marker_notes(meta),
             # Plain text (white-space: pre-line keeps its lines): far fewer boxes to lay
             # out than the contribution's HTML.
             plain=plain_text,

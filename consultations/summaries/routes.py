@@ -35,6 +35,12 @@ def _shown(n, threshold):
     return exports.shown(n, threshold)
 
 
+@bp.app_template_filter("percent")
+def _percent(p):
+    """A share in percent (41.7) as the interface language writes it ("41,7 %")."""
+    return exports.percent(p)
+
+
 def _managed(consultation_id: int) -> Consultation:
     return managed_or_403(
         Consultation, consultation_id, may=can_manage_summary,
