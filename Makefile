@@ -1,23 +1,30 @@
 # Mesa: the two commands of the README.
 #   make run   installs, migrates, loads the demo data and serves http://127.0.0.1:5000
+#              (make run PORT=8080 HOST=0.0.0.0); never installs system packages
 #   make test  installs and runs the whole test suite (SQLite; PostgreSQL with MESA_TEST_DATABASE_URL)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
-.PHONY: run test install install-test browser system-packages clean translations
+.PHONY: run test install install-test browser system-packages check-system clean translations
+
+# Fast first start: the venv's own pip is recent enough (PEP 660 editable installs), so no
+# self-upgrade; --no-compile skips byte-compiling every installed module up front (Python
+# compiles the ones it imports, once); pip's cache stays on.
+PIP_INSTALL := $(BIN)/pip install --quiet --no-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(PIP_INSTALL) -e ".[test]"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -39,7 +46,7 @@ browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Chromium for the browser tests..."; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
+	    ($(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null); \
 	  else \
 	    echo "Chromium not found at /usr/bin/chromium: browser tests will be skipped (install the 'chromium' package)."; \
 	  fi; \
@@ -47,8 +54,10 @@ browser:
 
 # Summaries: WeasyPrint (PDF) needs Pango >= 1.44 and HarfBuzz's subsetter; DejaVu covers
 # Latin and Arabic, Noto Color Emoji the emoji; pdftotext (poppler) reads PDFs back in tests.
-# Installed with apt-get when missing and we may (root); otherwise say what is needed.
+# For the tests only (make test): installed with apt-get when missing and we may (root),
+# waiting for a dpkg lock another process holds; otherwise say what is needed.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-color-emoji poppler-utils
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300
 
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
@@ -57,16 +66,21 @@ system-packages:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 	    echo "Installing$$missing for PDF summaries..."; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null); \
+	    ($(APT_GET) update -qq && $(APT_GET) install -y -qq $$missing >/dev/null); \
 	  else \
 	    echo "Missing system packages for PDF summaries:$$missing (install them with apt-get)."; \
 	  fi; \
 	fi
 
-run: install system-packages
+# make run installs nothing outside .venv: it says which system libraries or fonts are
+# missing and what will not work without them (PDF downloads), then starts anyway.
+check-system: install
+	@$(BIN)/python -m consultations.system
+
+run: install check-system
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test browser system-packages
 	$(BIN)/pytest

@@ -3,23 +3,47 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from flask import Flask
 
 from . import config
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+
+def installed() -> bool:
+    """True when running from an installed wheel, False from a checkout (editable install,
+    ``make run``). The wheel carries templates/, static/ and migrations/ inside the
+    package (pyproject.toml); a checkout has them at the top level, beside the package."""
+    return (PACKAGE / "templates").is_dir()
+
+
+def resource_folder(name: str) -> Path:
+    """``templates``, ``static`` or ``migrations``: inside the package when installed,
+    at the top level of the checkout otherwise."""
+    return PACKAGE / name if installed() else ROOT / name
+
+
+def default_instance_path() -> Path:
+    """Where runtime data (SQLite database, secret key, backups) goes without
+    MESA_INSTANCE_PATH: ``instance/`` of the checkout, or for an installed wheel
+    ``<sys.prefix>/var/mesa-instance`` (never inside site-packages)."""
+    if installed():
+        return Path(sys.prefix) / "var" / "mesa-instance"
+    return ROOT / "instance"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    instance_path = os.environ.get("MESA_INSTANCE_PATH", str(ROOT / "instance"))
+    instance_path = os.environ.get("MESA_INSTANCE_PATH") or str(default_instance_path())
     app = Flask(
         __name__,
         instance_relative_config=True,
-        instance_path=instance_path,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        instance_path=os.path.abspath(instance_path),
+        template_folder=str(resource_folder("templates")),
+        static_folder=str(resource_folder("static")),
     )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
@@ -38,15 +62,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (register every table)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(resource_folder("migrations")), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from . import database, web
+    from . import database, http, web
 
     database.init_app(app)
     web.init_app(app)
+    http.init_app(app)  # before the blueprints: their <int:...> rules take its converter
 
     from .accounts.routes import bp as accounts_bp
     from .audit.routes import bp as audit_bp
@@ -68,4 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+        from . import health
+
+        health.check_at_start(app)  # says in the log when the database or Redis is unreachable
     return app
