@@ -105,6 +105,10 @@ _LOGINS: list[dict] = [
          name="Ministry organiser (demo)", org="maec", speaks_for=True),
     dict(role="organiser", email=f"platform.organiser@{DOMAIN}", password="demo-platform-2024",
          name="IOM Spain platform organiser (demo)", org="iom", speaks_for=True),
+    dict(role="organiser", email=f"migration.organiser@{DOMAIN}", password="demo-migration-2024",
+         name="Migration ministry organiser (demo)", org="missm", speaks_for=True),
+    dict(role="organiser", email=f"council.organiser@{DOMAIN}", password="demo-council-2024",
+         name="Valencia migration department organiser (demo)", org="valencia_city", speaks_for=True),
     dict(role="participant", email=f"migrants@{DOMAIN}", password="demo-participant-2024",
          name="Migrant association member (demo)", org="colectiva", speaks_for=True),
     dict(role="participant", email=f"ngo@{DOMAIN}", password="demo-participant-2024",
@@ -115,13 +119,9 @@ _LOGINS: list[dict] = [
          name="Government reviewer (demo)", org="missm", speaks_for=False),
 ]
 
+# Every organiser of a demo consultation is one of these logins (tests/test_demo.py), and
+# README.md lists them all.
 DEMO_ACCOUNTS: list[tuple[str, str, str]] = [(a["role"], a["email"], a["password"]) for a in _LOGINS]
-
-# Staff who organise a consultation but are not demo logins.
-_ORGANISER_STAFF = {
-    "missm": "Migration ministry organiser",
-    "valencia_city": "Valencia migration department organiser",
-}
 
 _PATHS = {
     "draft": [],
@@ -709,8 +709,6 @@ class _People:
             self.by_email[user.email] = user
             if login["speaks_for"]:
                 self.by_org[org_key] = user
-        for org_key, name in _ORGANISER_STAFF.items():
-            self.by_org[org_key] = self._register(org_key, name, role="organiser")
 
     def _register(self, org_key: str, name: str, role: str = "participant"):
         return register_user(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -182,3 +183,29 @@ def test_valencia_council_composition(demo, client):
     assert composition["by_category"]["ngo"]["member"] > composition["by_category"]["migrant_association"]["member"]
     html = client.get(f"/consultations/{council.id}/members").get_data(as_text=True)
     assert "81 members, 2 observers." in html
+
+
+def test_every_demo_organiser_has_a_listed_working_login(demo, app):
+    """Each organiser of each demo consultation (Valencia's council included) logs in with a
+    password that ``flask demo`` prints and README.md lists, and reaches what they organise."""
+    listed = {email: (role, password) for role, email, password in DEMO_ACCOUNTS}
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    organisers = {}
+    for consultation in demo.values():
+        assert consultation.organisers, consultation.title
+        for user in consultation.organisers:
+            organisers.setdefault(user.email, []).append(consultation.id)
+    assert len(organisers) >= 4
+    for email, consultation_ids in organisers.items():
+        assert email in listed, f"{email} organises a demo consultation but has no demo login"
+        role, password = listed[email]
+        assert role == "organiser"
+        assert authenticate(email, password) is not None, email
+        assert f"| {email} | {password} |" in readme, f"README.md does not list {email}"
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 302, email
+        for consultation_id in consultation_ids:  # drafts included: organisers only
+            assert client.get(f"/consultations/{consultation_id}").status_code == 200
+    valencia = demo["local_council"]
+    assert {u.email for u in valencia.organisers} <= set(listed)
