@@ -883,10 +883,11 @@ def _field(run_parent, instruction: str, cached: str):
 def _toc(doc, entries: list[tuple[str, str, int]], before) -> None:
     """The contents: one line per chapter and per question of the questionnaire, each a
     link to its heading followed by a PAGEREF field (the page of the heading's bookmark),
-    all inside a Word TOC field. LibreOffice computes page references as it lays the
-    document out, so the page numbers are right when the file opens there; Word shows the
-    cached result (the entries, linked) and fills in the numbers when it updates fields
-    (printing, or F9). No "update the fields?" prompt on opening."""
+    all inside a Word TOC field. The file is built without laying it out, so it cannot
+    know its page numbers: opened, it shows the entries, each a working link, and Word
+    (F9, or printing) or LibreOffice (Tools > Update > Update All) fills in the page
+    numbers when the fields are updated. No "update the fields?" prompt on opening; the
+    PDF has its page numbers."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm
@@ -898,7 +899,7 @@ def _toc(doc, entries: list[tuple[str, str, int]], before) -> None:
         before.addprevious(element)
         p = Paragraph(element, doc._body)
         p.paragraph_format.left_indent = Mm(6 * (level - 1))
-        p.paragraph_format.tab_stops.add_tab_stop(Mm(_TEXT_WIDTH), alignment=2, leader=1)  # right, dots
+        p.paragraph_format.tab_stops.add_tab_stop(Mm(_TEXT_WIDTH), alignment=2)  # the page number, right
         link = OxmlElement("w:hyperlink")
         link.set(qn("w:anchor"), anchor)
         run = OxmlElement("w:r")
