@@ -28,6 +28,16 @@ def no_control_characters(form, field):
         raise ValidationError(_("Remove the control characters from this text."))
 
 
+def database_ids(form, field):
+    """Integer data (one or a list) that a database id column can hold: a larger number
+    names nothing, and would overflow the database driver."""
+    from .http import MAX_ID
+
+    values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+    if any(isinstance(v, int) and not -MAX_ID <= v <= MAX_ID for v in values):
+        raise ValidationError(_("This number is out of range."))
+
+
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]

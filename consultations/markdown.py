@@ -6,12 +6,16 @@ HTML is stored next to the source: pages never render Markdown on read.
 """
 from __future__ import annotations
 
+import logging
 import re
 from html import escape
 
 import markdown as _markdown
 import nh3
+from markdown.extensions import Extension
 from markupsafe import Markup
+
+log = logging.getLogger(__name__)
 
 MAX_MARKDOWN_LENGTH = 20_000
 
@@ -120,6 +124,23 @@ _DEEP_NESTING = re.compile(
 )
 
 
+class EscapeRawHtml(Extension):
+    """Raw HTML typed in a text is shown as text, never interpreted.
+
+    Without it Python-Markdown passes raw HTML through, and the sanitiser then drops
+    ``<script>``, ``<style>``... with their content, or an unclosed ``<textarea>``,
+    ``<noscript>``, ``<xmp>`` swallows the rest of the text: what a person typed vanished
+    from the page and from the Word and PDF documents. With the HTML parsers removed, the
+    serializer escapes every ``<`` (the recipe of Python-Markdown's release notes for the
+    removed ``safe_mode="escape"``); autolinks (``<https://...>``) still work, and nh3 stays
+    the final allowlist.
+    """
+
+    def extendMarkdown(self, md):
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+
+
 def _plain_paragraphs(text: str) -> str:
     return "".join(f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip())
 
@@ -137,7 +158,7 @@ def render_markdown(text: str | None) -> str:
             # The tables extension is slow on thousands of table-like lines: such texts
             # are rendered without it (the lines stay readable as text).
             many_rows = text.count("\n|") > _MAX_TABLE_ROWS
-            extensions = ["sane_lists"] if many_rows else ["tables", "sane_lists"]
+            extensions = [EscapeRawHtml(), "sane_lists"] if many_rows else [EscapeRawHtml(), "tables", "sane_lists"]
             html = _markdown.markdown(_defuse(text), extensions=extensions, output_format="html")
             html = _restore(html)
         except RecursionError:  # nesting the pattern above did not catch: keep the text
@@ -155,3 +176,59 @@ def render_markdown(text: str | None) -> str:
 def stored_html(html: str | None) -> Markup:
     """Mark HTML that :func:`render_markdown` produced at write time as safe for templates."""
     return Markup(html or "")
+
+
+def _stored_markdown():
+    """Every (model, source column, HTML column) that keeps HTML rendered at write time."""
+    from .consultations.models import Consultation
+    from .contributions.models import Contribution
+    from .roundtables.models import Roundtable
+    from .summaries.models import SummarySection
+
+    return [
+        (Consultation, "description_md", "description_html"),
+        (Contribution, "body_md", "body_html"),
+        (Roundtable, "agenda_md", "agenda_html"),
+        (Roundtable, "minutes_md", "minutes_html"),
+        (SummarySection, "text_md", "text_html"),
+    ]
+
+
+def rerender_stored(batch: int = 500) -> dict[str, int]:
+    """Render every stored Markdown source again with today's renderer, and store the HTML
+    where it changed (``flask rerender-markdown``): HTML written by an older renderer (one
+    that dropped raw HTML with the text after it, say) is replaced. Times of last change
+    are kept: the text did not change. Published summary versions are left as published.
+    Returns the number of rows changed per column."""
+    from sqlalchemy import inspect, select, tuple_, update
+
+    from .extensions import db
+
+    changed: dict[str, int] = {}
+    for model, source, target in _stored_markdown():
+        keys = list(inspect(model).primary_key)
+        # SET updated_at = updated_at: an onupdate default would otherwise say "edited now".
+        keep = {c.name: c for c in model.__table__.columns if c.onupdate is not None}
+        count, last = 0, None
+        while True:
+            stmt = select(*keys, getattr(model, source), getattr(model, target)).order_by(*keys).limit(batch)
+            if last is not None:
+                stmt = stmt.where(tuple_(*keys) > tuple_(*last))
+            rows = db.session.execute(stmt).all()
+            if not rows:
+                break
+            for row in rows:
+                *key, text, html = row
+                try:
+                    fresh = render_markdown(text or "")
+                except ValueError:  # longer than the cap (never accepted by a form): keep it
+                    log.warning("%s %s: source longer than the cap, left as stored", model.__tablename__, key)
+                    continue
+                if fresh != (html or ""):
+                    where = [column == value for column, value in zip(keys, key)]
+                    db.session.execute(update(model).where(*where).values({target: fresh, **keep}))
+                    count += 1
+            last = tuple(rows[-1][: len(keys)])
+            db.session.commit()
+        changed[f"{model.__tablename__}.{target}"] = count
+    return changed

@@ -1,4 +1,6 @@
 import re
+from html import escape
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -21,9 +23,31 @@ HOSTILE = [
 ]
 
 
+class _Markup(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attributes = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attributes.extend(attrs)
+
+
 @pytest.mark.parametrize("source", HOSTILE)
 def test_markdown_renders_hostile_input_harmless(source):
-    html = render_markdown(source).lower()
+    from consultations.markdown import ALLOWED_TAGS
+
+    rendered = render_markdown(source)
+    markup = _Markup()
+    markup.feed(rendered)
+    assert markup.tags <= ALLOWED_TAGS, markup.tags
+    assert not [name for name, _ in markup.attributes if name.startswith("on") or name == "style"]
+    assert not [v for _, v in markup.attributes if v and v.strip().lower().startswith(("javascript:", "data:"))]
+    # Raw HTML typed in a text is shown as that text, escaped (issue 10): the checks
+    # below hold for everything else in the rendering.
+    if source.startswith("<"):
+        assert escape(source, quote=False) in rendered
+    html = rendered.lower().replace(escape(source, quote=False).lower(), "")
     assert "<script" not in html
     assert "javascript:" not in html
     assert "onerror" not in html and "onload" not in html and "onclick" not in html
@@ -193,3 +217,145 @@ def test_personal_data_not_in_public_pages(app, make_user, make_org, make_consul
     for url in (f"/consultations/{consultation.id}", f"/contributions/{contribution.id}", "/objectives/1", "/"):
         html = client.get(url).get_data(as_text=True)
         assert "Fatima" not in html and "fatima@example.org" not in html and "Hidden Org" not in html
+
+
+# -- issue 10: open redirects through next= ---------------------------------------------
+
+# Raw query strings (already percent-encoded as an attacker would send them).
+EVIL_NEXT = [
+    "/%09/evil.example", "/%0a/evil.example", "/%0d/evil.example", "/%0d%0a/evil.example", "%09//evil.example",
+    "/\\evil.example", "\\/\\/evil.example", "/%2F/evil.example", "/%2f%2fevil.example", "/%5Cevil.example",
+    "//evil.example", "///evil.example", "https://evil.example", "/%00/evil.example", "%20//evil.example",
+    "/%E2%80%8B/evil.example", "javascript:alert(1)", "/%09%09/evil.example",
+]
+
+
+def _is_local(location: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(location.replace("\t", "").replace("\n", "").replace("\r", ""))
+    return location.startswith("/") and not location.startswith(("//", "/\\")) and not parts.netloc and "evil" not in location
+
+
+@pytest.mark.parametrize("raw", EVIL_NEXT)
+def test_login_next_never_leaves_the_site(client, make_user, raw):
+    from .conftest import PASSWORD
+
+    user = make_user()
+    response = client.post(f"/login?next={raw}", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/", raw
+    assert _is_local(response.headers["Location"])
+
+
+@pytest.mark.parametrize("raw", EVIL_NEXT)
+def test_language_switcher_next_never_leaves_the_site(client, raw):
+    from urllib.parse import unquote
+
+    for value in (unquote(raw), raw):
+        response = client.post("/language", data={"locale": "fr", "next": value})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/", value
+
+
+def test_next_still_follows_local_paths(client, make_user):
+    from .conftest import PASSWORD
+
+    response = client.post("/language", data={"locale": "fr", "next": "/consultations/?q=a%2Fb&page=2"})
+    assert response.headers["Location"] == "/consultations/?q=a%2Fb&page=2"
+    user = make_user()
+    response = client.post("/login?next=%2Fobjectives%2F3%3Fpage%3D2", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/objectives/3?page=2"
+
+
+def test_safe_next_refuses_what_a_browser_could_normalise_away():
+    from consultations.http import safe_next
+
+    for target in ("/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\\evil", "\\/\\/evil", "/%2F/evil",
+                   "/\x00/evil", "/\u200b/evil", "/\u2028/evil", None, "", "evil.example", "/%5C%5Cevil"):
+        assert safe_next(target, "/home") == "/home", repr(target)
+    assert safe_next("/consultations/6?objective=3", "/home") == "/consultations/6?objective=3"
+
+
+# -- issue 10: raw HTML typed in a text is shown as text, never dropped ----------------------
+
+VANISHING = [
+    "<script>alert(1)</script> rest of the text",
+    "Before\n\n<textarea>\n\nrest of the text",
+    "<style>p{display:none}</style> rest of the text",
+    "<iframe src=x> rest of the text",
+    "<noscript> rest of the text",
+    "<xmp>rest of the text",
+    "Before <b>bold?</b>\n\n<div>\nrest of the text\n</div>",
+]
+
+
+@pytest.mark.parametrize("source", VANISHING)
+def test_raw_html_is_shown_as_text(source):
+    html = render_markdown(source)
+    assert "rest of the text" in html
+    tag = re.match(r".*?<(\w+)", source, re.DOTALL).group(1)
+    assert f"&lt;{tag}" in html  # what was typed is visible
+    assert f"<{tag}" not in html  # and inert
+    # The allowlist still holds; Markdown formatting and autolinks still work.
+    assert "<strong>x</strong>" in render_markdown("**x** <https://iom.int>")
+    assert 'href="https://iom.int"' in render_markdown("**x** <https://iom.int>")
+
+
+def test_raw_html_in_a_contribution_stays_in_the_page_and_the_documents(client, auth, make_user, make_consultation):
+    import io
+
+    from docx import Document
+
+    organiser = make_user(role="organiser")
+    consultation = make_consultation(organiser=organiser)
+    auth.login(make_user())
+    for n, source in enumerate(VANISHING):
+        response = client.post(
+            f"/consultations/{consultation.id}/contribute",
+            data={"kind": "challenge", "title": f"Raw {n}", "body": source.replace("rest", f"rest{n}"), "objectives": ["1"]},
+        )
+        assert response.status_code == 302
+    auth.logout()
+    auth.login(organiser)
+    contributions = db.session.scalars(select(Contribution).order_by(Contribution.id)).all()
+    for n, contribution in enumerate(contributions):
+        html = client.get(f"/contributions/{contribution.id}").get_data(as_text=True)
+        assert f"rest{n} of the text" in html, VANISHING[n]
+        assert "&lt;" in html.split(f"Raw {n}", 1)[1]
+    docx = client.get(f"/consultations/{consultation.id}/summary/download.docx")
+    assert docx.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx.data)).paragraphs)
+    for n, source in enumerate(VANISHING):
+        assert f"rest{n} of the text" in text, source
+    assert "<script>alert(1)</script>" in text  # shown as typed
+    pdf = client.get(f"/consultations/{consultation.id}/summary/download.pdf")
+    assert pdf.status_code == 200
+    from .test_summaries_exports import _pdf_text
+
+    text = " ".join(_pdf_text(pdf.data).split())
+    for n, source in enumerate(VANISHING):
+        assert f"rest{n} of the text" in text, source
+
+
+def test_rerender_markdown_command_repairs_html_stored_by_the_old_renderer(app, make_consultation, make_contribution):
+    from sqlalchemy import update
+
+    consultation = make_consultation()
+    contribution = make_contribution(consultation, body="<script>x</script> kept text")
+    ordinary = make_contribution(consultation, body="Plain **text**.")
+    # What the old renderer stored: the text after <script> dropped.
+    db.session.execute(update(Contribution).where(Contribution.id == contribution.id).values(body_html="\n<p>x</p>"))
+    db.session.commit()
+    before = {c.id: (c.updated_at, c.body_html) for c in db.session.scalars(select(Contribution))}
+    db.session.expire_all()
+    result = app.test_cli_runner().invoke(args=["rerender-markdown"])
+    assert result.exit_code == 0, result.output
+    assert "contributions.body_html: 1 row rendered again" in result.output
+    db.session.expire_all()
+    repaired = db.session.get(Contribution, contribution.id)
+    assert "&lt;script&gt;x&lt;/script&gt; kept text" in repaired.body_html
+    assert repaired.updated_at == before[contribution.id][0]  # the text did not change
+    assert db.session.get(Contribution, ordinary.id).body_html == before[ordinary.id][1]
+    again = app.test_cli_runner().invoke(args=["rerender-markdown"])
+    assert "contributions.body_html: 0 rows rendered again" in again.output

@@ -84,16 +84,20 @@ class ContributionFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds")), *translated(CONTRIBUTION_KINDS)]), validators=[Optional()])
-    objective = SelectField(_l("GCM objective"), validators=[Optional()])
+    # Filters are stripped: a blank or whitespace-only filter is no filter (issue 10).
+    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds")), *translated(CONTRIBUTION_KINDS)]),
+                       filters=[strip_filter], validators=[Optional()])
+    objective = SelectField(_l("GCM objective"), filters=[strip_filter], validators=[Optional()])
     category = SelectField(
         _l("Stakeholder category"),
         choices=choices([("", _l("All categories")), *translated(STAKEHOLDER_CATEGORIES)]),
+        filters=[strip_filter],
         validators=[Optional()],
     )
     language = SelectField(
         _l("Language"),
         choices=choices([("", _l("All languages")), *translated(LANGUAGES)]),
+        filters=[strip_filter],
         validators=[Optional()],
     )
     q = StringField(_l("Search text"), filters=[strip_filter], validators=[Optional(), Length(max=200)])

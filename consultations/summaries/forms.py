@@ -6,7 +6,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, Select
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..consultations.forms import objective_choices
-from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter, translated
+from ..forms import MultiCheckboxField, choices, database_ids, no_control_characters, strip_filter, translated
 from ..markdown import MAX_MARKDOWN_LENGTH
 from ..reference import CONTRIBUTION_KINDS
 
@@ -50,7 +50,7 @@ class SectionForm(_Revisioned):
 
 
 class PinForm(_Revisioned):
-    contribution_id = IntegerField(validators=[InputRequired(message=_l("Choose a contribution."))])
+    contribution_id = IntegerField(validators=[InputRequired(message=_l("Choose a contribution.")), database_ids])
     action = SelectField(choices=choices([("pin", _l("Pin")), ("drop", _l("Drop")), ("clear", _l("Clear"))]))
 
 
@@ -66,8 +66,10 @@ class ContributionsFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    objective = SelectField(_l("GCM objective"), validators=[Optional()])
-    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds")), *translated(CONTRIBUTION_KINDS)]), validators=[Optional()])
+    # Stripped: a blank or whitespace-only filter is no filter (issue 10).
+    objective = SelectField(_l("GCM objective"), filters=[strip_filter], validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds")), *translated(CONTRIBUTION_KINDS)]),
+                       filters=[strip_filter], validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,4 +91,4 @@ class NationalForm(FlaskForm):
     class Meta:
         csrf = False
 
-    c = SelectMultipleField(_l("Consultations"), coerce=int, validate_choice=False)
+    c = SelectMultipleField(_l("Consultations"), coerce=int, validate_choice=False, validators=[database_ids])
