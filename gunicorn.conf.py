@@ -21,3 +21,24 @@ class MesaLogger(_Logger):
 
 
 logger_class = MesaLogger
+
+
+def when_ready(server):
+    """Warn loudly when several workers throttle with in-memory counters: each worker
+    counts on its own, so N workers let N times the configured failed logins through."""
+    import os
+    import re
+
+    enabled = os.environ.get("MESA_RATELIMIT_ENABLED", "1").strip().lower() in {"1", "true", "yes", "on"}
+    store = os.environ.get("MESA_RATELIMIT_STORAGE_URI", "memory://")
+    workers = server.cfg.workers
+    if enabled and workers > 1 and store.startswith("memory:"):
+        limit = os.environ.get("MESA_LIMIT_LOGIN_ACCOUNT", "10 per 15 minutes")
+        count = int(match.group()) if (match := re.match(r"\s*(\d+)", limit)) else 10
+        server.log.warning(
+            "THROTTLING LIMITS ARE PER WORKER: %d workers count failed logins in their own "
+            "memory (MESA_RATELIMIT_STORAGE_URI=%s), so the limit of %s failed logins per "
+            "account lets up to %d through. Share the counters in Redis: "
+            "MESA_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 (docs/operations.md, Production).",
+            workers, store, limit, count * workers,
+        )

@@ -43,8 +43,21 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Seconds to wait for the rate-limit store (Redis) to connect or answer before counting
+# in memory instead: a store that hangs must not hang the log-in form.
+RATELIMIT_STORAGE_TIMEOUT = 0.5
+
+
+def ratelimit_storage_options(uri: str) -> dict:
+    """Connection options for the rate-limit store: short timeouts for Redis."""
+    if uri.split(":", 1)[0] in {"redis", "rediss", "unix"}:
+        return {"socket_connect_timeout": RATELIMIT_STORAGE_TIMEOUT, "socket_timeout": RATELIMIT_STORAGE_TIMEOUT}
+    return {}
+
+
 def from_environment(instance_path: str) -> dict:
     default_db = "sqlite:///" + str(Path(instance_path) / "mesa.sqlite3")
+    ratelimit_storage = os.environ.get("MESA_RATELIMIT_STORAGE_URI", "memory://")
     secure_cookies = _bool("MESA_SECURE_COOKIES", False)
     return {
         "SECRET_KEY": load_secret_key(instance_path),
@@ -84,9 +97,15 @@ def from_environment(instance_path: str) -> dict:
         # Throttling (Flask-Limiter). In memory by default: one counter per worker process;
         # with several workers, share them: MESA_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379
         "RATELIMIT_ENABLED": _bool("MESA_RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": os.environ.get("MESA_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        "RATELIMIT_STORAGE_OPTIONS": ratelimit_storage_options(ratelimit_storage),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "RATELIMIT_KEY_PREFIX": "mesa",
+        "RATELIMIT_KEY_PREFIX": os.environ.get("MESA_RATELIMIT_KEY_PREFIX", "mesa"),
+        # A shared store that stops answering must not stop people logging in: the worker
+        # counts in memory until the store is back (a warning in the log, /healthz says
+        # "degraded"), and a counter that cannot be written is skipped, not a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Failed logins for one e-mail address / from one network address.
         "MESA_LIMIT_LOGIN_ACCOUNT": os.environ.get("MESA_LIMIT_LOGIN_ACCOUNT", "10 per 15 minutes"),
         # Generous: a consultation day puts dozens of people behind one address.

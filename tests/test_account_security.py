@@ -404,3 +404,14 @@ def test_unconfirmed_accounts_are_purged_after_a_week(app, make_user):
     assert "never-confirmed@example.org" not in emails
     assert {"kept@example.org", "just-registered@example.org"} <= emails
     assert app.test_cli_runner().invoke(args=["purge-unconfirmed", "--days", "0"]).exit_code == 2
+
+
+def test_refused_attempts_do_not_use_up_the_other_limit(throttled, make_user):
+    """Attempts refused with 429 check no password: they do not count as failures for the
+    per-address limit, which refuses exactly after its configured number."""
+    first, second = make_user(), make_user()
+    client = throttled.test_client()
+    statuses = [_login(client, first.email, "wrong password!").status_code for _ in range(5)]
+    assert statuses == [422, 422, 422, 429, 429]  # 3 per account
+    statuses = [_login(client, second.email, "wrong password!").status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]  # 5 per address: 3 + 2

@@ -61,8 +61,11 @@ def _config_limit(name: str):
 
 
 def _failed(response) -> bool:
-    """Only failed logins count (a success redirects)."""
-    return response.status_code != 302
+    """Only failed logins count: a success redirects, and an attempt refused with 429
+    (or that met a server error) checked no password, so it does not use up the other
+    limit either: the first 429 comes exactly after the configured number of failures."""
+    status = response.status_code
+    return status != 302 and status != 429 and status < 500
 
 
 def _start_session(user: User) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import String, case, cast, delete, false, func, literal, select,
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.services import events_about_user, record
+from ..database import reads_only
 from ..extensions import db
 from ..mail import absolute_url, send_mail
 from ..organisations.models import Organisation
@@ -77,7 +78,18 @@ def register_user(
 
 
 def authenticate(email: str, password: str) -> User | None:
-    user = find_by_email(email)
+    """The account with this e-mail address and password, or None.
+
+    The password check (scrypt) is slow on purpose, so it must hold no lock: on SQLite
+    a POST request's transaction takes the database's write lock, and logins hashing
+    inside it queued behind each other until "database is locked". So the transaction
+    in progress is ended (committed) first, and the account is read in a transaction
+    that only reads (deferred on SQLite), which stays open through the check. A caller
+    that writes afterwards commits first.
+    """
+    db.session.commit()
+    with reads_only():
+        user = find_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import i18n
+from .. import health, i18n
 from ..consultations import services as consultation_services
 from ..extensions import db
 from ..forms import LanguageForm
@@ -54,4 +54,7 @@ def set_language():
 
 @bp.get("/healthz")
 def healthz():
-    return {"status": "ok"}
+    """Database and rate-limit store status as JSON, within a second: 503 when the
+    database is unusable, 200 with "degraded" when only the rate-limit store is down."""
+    body, status = health.report(current_app._get_current_object())
+    return body, status, {"Cache-Control": "no-store"}
