@@ -271,7 +271,8 @@ def test_logins_keep_working_when_redis_is_unreachable(accounts, serve, unreacha
     assert "memory" in health["limiter_store"]["reason"]
     assert seconds < 1
     log = server.stop()
-    assert f"Rate-limit store redis://127.0.0.1:{unreachable_port} unreachable" in log
+    assert f"Rate-limit store redis://127.0.0.1:{unreachable_port} unreachable" in log  # at start
+    assert "falling back to in-memory storage" in log  # at the first request that needed it
     assert "Traceback" not in log
 
 
@@ -381,6 +382,70 @@ def test_unreachable_postgresql_is_said_at_start_and_answered_with_503(serve, un
     assert "The database is unavailable" in page
     log = server.stop()
     assert password not in log
+
+
+class Forwarder:
+    """Forwards 127.0.0.1:<port> to PostgreSQL on 127.0.0.1: the database "coming back"."""
+
+    def __init__(self, port: int, target: tuple[str, int]):
+        self.target = target
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+        for conn in self.conns:
+            conn.close()
+
+
+def test_pages_come_back_with_the_database_without_a_restart(app, database_url, serve):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("needs PostgreSQL (MESA_TEST_DATABASE_URL)")
+    port = _free_port()
+    server = serve(workers=1, DATABASE_URL=url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False))
+    assert "DATABASE UNREACHABLE" in server.log()
+    assert server.request("GET", "/about")[0] == 503
+    assert _healthz(server)[0] == 503
+    forwarder = Forwarder(port, (url.host or "127.0.0.1", url.port or 5432))
+    try:
+        assert server.request("GET", "/about")[0] == 200
+        status, health, _ = _healthz(server)
+        assert (status, health["status"], health["database"]) == (200, "ok", {"status": "ok"})
+    finally:
+        server.stop()
+        forwarder.close()
 
 
 # -- in the test process -------------------------------------------------------------------
