@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from . import i18n, permissions, reference
+from .database import kept_form_values
 from .extensions import db, login_manager
 from .logprivacy import AnonymousRouteLogFilter, RedactAnonymousRoutes
 from .markdown import stored_html
@@ -118,13 +119,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
-        # Keep what the person typed so nothing is lost: show it back to copy.
-        kept = [
-            (key, value)
-            for key, value in request.form.items(multi=True)
-            if key not in ("csrf_token",) and "password" not in key and value.strip()
-        ]
-        return render_template("errors/csrf.html", kept=kept), 400
+        # Keep what the person typed so nothing is lost: show it back to copy (no password,
+        # nor its repetition).
+        return render_template("errors/csrf.html", kept=kept_form_values()), 400
 
     @app.errorhandler(500)
     def _server_error(exc):

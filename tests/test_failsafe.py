@@ -502,3 +502,16 @@ def test_authenticate_holds_no_write_lock(app, make_user):
         finally:
             other.close()
         db.session.rollback()
+
+
+def test_expired_form_page_does_not_show_the_repeated_password(csrf_app):
+    """The page that gives back an expired form's text left out ``password`` but showed
+    its repetition (the field ``confirm``)."""
+    response = csrf_app.test_client().post("/register", data={
+        "email": "someone@example.org", "display_name": "Someone from Melilla",
+        "password": "my very own secret", "confirm": "my very own secret", "csrf_token": "expired",
+    })
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Someone from Melilla" in page
+    assert "my very own secret" not in page
