@@ -30,6 +30,11 @@ def _managers(ok, others=403, anonymous=LOGIN):
     return {**_all(others), "anonymous": anonymous, "organiser": ok, "admin": ok}
 
 
+def _keepers(ok, others=403, anonymous=LOGIN):
+    """Saved national summaries: reviewers and admins."""
+    return {**_all(others), "anonymous": anonymous, "reviewer": ok, "admin": ok}
+
+
 # (endpoint, method) -> (url builder, form data or None, expected status per role)
 MATRIX = {
     ("main.home", "GET"): (lambda w: "/", None, _all(200)),
@@ -133,6 +138,23 @@ MATRIX = {
         lambda w: f"/summaries/national/download.csv?c={w.open.id}",
         None,
         {**_managers(200), "reviewer": 200},
+    ),
+    # Saved national summaries: reviewers and admins only (a reviewer made w.national).
+    ("summaries.national_summaries", "GET"): (lambda w: "/summaries/national/saved", None, _keepers(200)),
+    ("summaries.national_new", "GET"): (lambda w: f"/summaries/national/new?c={w.open.id}", None, _keepers(200)),
+    ("summaries.national_new", "POST"): (lambda w: "/summaries/national/new", {}, _keepers(422)),
+    ("summaries.national_summary", "GET"): (lambda w: f"/summaries/national/{w.national.id}", None, _keepers(200)),
+    ("summaries.national_edit", "GET"): (lambda w: f"/summaries/national/{w.national.id}/edit", None, _keepers(200)),
+    ("summaries.national_edit", "POST"): (lambda w: f"/summaries/national/{w.national.id}/edit", {}, _keepers(422)),
+    ("summaries.national_section", "GET"): (lambda w: f"/summaries/national/{w.national.id}/sections/3", None, _keepers(200)),
+    ("summaries.national_section", "POST"): (lambda w: f"/summaries/national/{w.national.id}/sections/3", {}, _keepers(422)),
+    ("summaries.national_pin", "POST"): (lambda w: f"/summaries/national/{w.national.id}/sections/3/pins", {}, _keepers(400)),
+    ("summaries.national_publish", "POST"): (lambda w: f"/summaries/national/{w.national.id}/publish", {}, _keepers(422)),
+    ("summaries.national_summary_download", "GET"): (
+        lambda w: f"/summaries/national/{w.national.id}/download.json", None, _keepers(200),
+    ),
+    ("summaries.national_version_download", "GET"): (
+        lambda w: f"/summaries/national/{w.national.id}/versions/1/download.json", None, _keepers(404),
     ),
     # Roundtables. The calendar entry comes before "register": the matrix runs in order,
     # and after registering, everyone may download the calendar.
@@ -241,8 +263,12 @@ def world(make_user, make_org, make_consultation, make_contribution):
     anonymous, _code = contributions.submit_anonymous(
         open_, category="other", kind="challenge", title="Said without an account", objectives=[1]
     )
+    from consultations.summaries import services as summaries
+
+    national = summaries.create_national(users["reviewer"], title="National review 2026", consultation_ids=[open_.id])
     db.session.commit()
     return SimpleNamespace(
+        national=national,
         users=users, org=org, organiser=organiser, co_organiser=co_organiser, participant=users["participant"],
         draft=draft, open=open_, contribution=contribution, roundtable=roundtable,
         past_roundtable=past_roundtable, registration=registration, council=council, member=member,

@@ -51,7 +51,9 @@ class SectionForm(_Revisioned):
 
 class PinForm(_Revisioned):
     contribution_id = IntegerField(validators=[InputRequired(message=_l("Choose a contribution.")), database_ids])
-    action = SelectField(choices=choices([("pin", _l("Pin")), ("drop", _l("Drop")), ("clear", _l("Clear"))]))
+    action = SelectField(choices=choices([
+        ("pin", _l("Pin")), ("drop", _l("Drop")), ("clear", _l("Clear")), ("up", _l("Move up")), ("down", _l("Move down")),
+    ]))
 
 
 class PublishForm(_Revisioned):
@@ -92,3 +94,17 @@ class NationalForm(FlaskForm):
         csrf = False
 
     c = SelectMultipleField(_l("Consultations"), coerce=int, validate_choice=False, validators=[database_ids])
+
+
+class NationalSummaryForm(SettingsForm):
+    """A saved national summary: its title, the consultations it compiles, its settings."""
+
+    title = StringField(
+        _l("Title"),
+        filters=[strip_filter],
+        validators=[DataRequired(message=_l("Give the national summary a title.")), Length(max=200), no_control_characters],
+    )
+    c = SelectMultipleField(
+        _l("Consultations"), coerce=int, validate_choice=False,
+        validators=[DataRequired(message=_l("Choose at least one consultation.")), database_ids],
+    )

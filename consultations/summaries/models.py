@@ -1,5 +1,9 @@
 """Summaries: a consultation's compiled summary, its narrative along the review
-questionnaire, and the versions frozen when it is published."""
+questionnaire, and the versions frozen when it is published.
+
+A national summary is the same row with no consultation: a title, the consultations it
+compiles (``summary_consultations``) and the reviewers' narrative, pins and versions, kept
+by the same tables and the same services as a consultation's summary."""
 from __future__ import annotations
 
 import json
@@ -16,8 +20,16 @@ DEFAULT_MIGRANT_MIN_PERCENT = 25
 DEFAULT_DOMINANCE_MAX_PERCENT = 50
 
 
+summary_consultations = db.Table(
+    "summary_consultations",
+    db.Column("summary_id", ForeignKey("summaries.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("consultation_id", ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class Summary(db.Model):
-    """The summary of one consultation: its settings and a revision counter.
+    """The summary of one consultation, or a national summary (``consultation_id`` None,
+    a ``title`` and the ``consultations`` it compiles): its settings and a revision counter.
 
     ``revision`` grows with every change; a change (or a publication) names the revision
     it was made from and is refused when another one came first (optimistic locking).
@@ -31,9 +43,12 @@ class Summary(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
+    consultation_id: Mapped[int | None] = mapped_column(
         ForeignKey("consultations.id", ondelete="CASCADE"), unique=True
     )
+    # A national summary's title, and who created it (kept for the record, never shown).
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     privacy_threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_PRIVACY_THRESHOLD)
     migrant_min_percent: Mapped[int] = mapped_column(Integer, default=DEFAULT_MIGRANT_MIN_PERCENT)
     dominance_max_percent: Mapped[int] = mapped_column(Integer, default=DEFAULT_DOMINANCE_MAX_PERCENT)
@@ -45,6 +60,13 @@ class Summary(db.Model):
     sections: Mapped[list["SummarySection"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="SummarySection.key"
     )
+    consultations: Mapped[list["Consultation"]] = relationship(  # noqa: F821
+        secondary=summary_consultations
+    )
+
+    @property
+    def is_national(self) -> bool:
+        return self.consultation_id is None
 
     def section(self, key: str) -> "SummarySection | None":
         return next((s for s in self.sections if s.key == key), None)
@@ -70,7 +92,8 @@ class SummarySection(db.Model):
 
 
 class SectionPin(db.Model):
-    """A contribution the organiser pinned to (or dropped from) a section."""
+    """A contribution the organiser pinned to (or dropped from) a section; pinned ones
+    are cited in the order of ``position``."""
 
     __tablename__ = "summary_section_pins"
     __table_args__ = (CheckConstraint("state IN ('pinned', 'dropped')", name="state"),)
@@ -81,6 +104,7 @@ class SectionPin(db.Model):
         ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     state: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SummaryVersion(db.Model):

@@ -5,6 +5,8 @@
 - Reviewers (government staff) and admins read and download the live summary of every
   consultation that is not a draft, and build national compilations over them.
   Organisers may compile over the consultations they organise.
+- Reviewers and admins keep saved national summaries (narrative, pins, versions): only
+  they see them, published versions included.
 - Published versions are public once the consultation itself is published: anyone who
   can see the consultation reads and downloads them. While it is closed, every signed-in
   person who can see it reads them too; before that, only those who read the live summary.
@@ -42,3 +44,9 @@ def can_read_published_summary(user, consultation) -> bool:
 def can_compile(user) -> bool:
     """May open the national compilation page at all."""
     return _authenticated(user) and user.role in ("admin", "reviewer", "organiser")
+
+
+def can_keep_national(user) -> bool:
+    """May create, edit, publish and download saved national summaries (all of them:
+    government reviewers work on them together)."""
+    return _authenticated(user) and user.role in ("admin", "reviewer")

@@ -14,8 +14,16 @@ from ..http import fail, page_number
 from ..i18n import format_count
 from . import exports, services
 from .charts import charts_for
-from .forms import ContributionsFilterForm, NationalForm, PinForm, PublishForm, SectionForm, SettingsForm
-from .permissions import can_compile, can_manage_summary, can_read_live_summary, can_read_published_summary
+from .forms import (
+    ContributionsFilterForm,
+    NationalForm,
+    NationalSummaryForm,
+    PinForm,
+    PublishForm,
+    SectionForm,
+    SettingsForm,
+)
+from .permissions import can_compile, can_keep_national, can_manage_summary, can_read_live_summary, can_read_published_summary
 
 bp = Blueprint("summaries", __name__)
 
@@ -243,6 +251,9 @@ def section(consultation_id: int, key: str):
         objectives=objectives,
         pin_form=PinForm(revision=summary.revision),
         revision=summary.revision,
+        summary_title=consultation.title,
+        summary_url=url_for("summaries.show", consultation_id=consultation.id),
+        pin_url=url_for("summaries.pin", consultation_id=consultation.id, key=key),
     ), status
 
 
@@ -264,8 +275,15 @@ def pin(consultation_id: int, key: str):
         fail(422, str(exc))
     else:
         db.session.commit()
-        flash({"pin": _("Pinned."), "drop": _("Dropped from this section."), "clear": _("Back among the proposals.")}[form.action.data], "success")
+        flash(_pin_message(form.action.data), "success")
     return redirect(url_for("summaries.section", consultation_id=consultation.id, key=key))
+
+
+def _pin_message(action: str) -> str:
+    return {
+        "pin": _("Pinned."), "drop": _("Dropped from this section."), "clear": _("Back among the proposals."),
+        "up": _("Moved up."), "down": _("Moved down."),
+    }[action]
 
 
 @bp.post("/consultations/<int:consultation_id>/summary/publish")
@@ -274,15 +292,18 @@ def publish(consultation_id: int):
     consultation = _managed(consultation_id)
     form = PublishForm()
     if not form.validate_on_submit():
-        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=None), 422
+        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=None,
+                               back=url_for("summaries.show", consultation_id=consultation.id)), 422
     try:
         version = services.publish(consultation, current_user, seen_revision=form.revision.data, note=form.note.data or "")
     except services.SummaryConflict as exc:
         db.session.rollback()
-        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=str(exc)), 409
+        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=str(exc),
+                               back=url_for("summaries.show", consultation_id=consultation.id)), 409
     except services.SummaryError as exc:
         db.session.rollback()
-        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=str(exc)), 422
+        return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=str(exc),
+                               back=url_for("summaries.show", consultation_id=consultation.id)), 422
     db.session.commit()
     flash(_("Version %(number)s of the summary is published.", number=version.number), "success")
     return redirect(url_for("summaries.version", consultation_id=consultation.id, number=version.number))
@@ -364,7 +385,7 @@ def national():
     choices = db.paginate(
         services.compilable_consultations(current_user), page=page_number(request.args.get("page")), per_page=30, error_out=False
     )
-    context = dict(form=form, choices=choices, selected=selected or [], formats=exports.FORMATS)
+    context = dict(form=form, choices=choices, selected=selected or [], formats=exports.FORMATS, keep=can_keep_national(current_user))
     if selected:
         settings = None
         compiled = services.compile_national(selected, settings)
@@ -381,3 +402,223 @@ def national_download(fmt: str):
     if not selected:
         fail(422 if status == 422 or "c" in request.args else 400, _("Choose at least one consultation to compile."))
     return _download(services.compile_national(selected), fmt)
+
+
+# -- saved national summaries (reviewers and admins) ------------------------------------------
+def _keeper() -> None:
+    if not can_keep_national(current_user):
+        fail(403, _("Only reviewers and administrators keep national summaries."))
+
+
+def _national_or_404(summary_id: int):
+    _keeper()
+    summary = services.get_national(summary_id)
+    if summary is None:
+        fail(404)
+    return summary
+
+
+def _national_form_page(form, summary=None, status: int = 200):
+    """The create/edit form: the chosen consultations, then one page of those the person may
+    compile (pages are turned by submitting the form, so nothing typed is lost)."""
+    choices = db.paginate(
+        services.compilable_consultations(current_user),
+        page=page_number(request.form.get("choices_page") or request.args.get("page")), per_page=30, error_out=False,
+    )
+    on_page = {c.id for c in choices.items}
+    wanted = [i for i in (form.c.data or []) if isinstance(i, int) and i not in on_page][: services.MAX_SELECTION]
+    chosen = list(db.session.scalars(services.compilable_consultations(current_user).where(Consultation.id.in_(wanted))))
+    return render_template(
+        "summaries/national/form.html", form=form, summary=summary, choices=choices, chosen=chosen,
+    ), status
+
+
+def _national_values(form) -> dict:
+    return dict(
+        title=form.title.data or "",
+        consultation_ids=form.c.data or [],
+        privacy_threshold=form.privacy_threshold.data,
+        migrant_min_percent=form.migrant_min_percent.data,
+        dominance_max_percent=form.dominance_max_percent.data,
+    )
+
+
+@bp.get("/summaries/national/saved")
+@login_required
+def national_summaries():
+    _keeper()
+    pagination = db.paginate(
+        services.national_summaries_query(), page=page_number(request.args.get("page")), per_page=20, error_out=False
+    )
+    return render_template("summaries/national/index.html", pagination=pagination)
+
+
+@bp.route("/summaries/national/new", methods=["GET", "POST"])
+@login_required
+def national_new():
+    _keeper()
+    form = NationalSummaryForm(revision=0)
+    if request.method == "GET":
+        form.c.data = [i for i in (request.args.getlist("c", type=int) or []) if i > 0][: services.MAX_SELECTION]
+        form.privacy_threshold.data = services.strictest_threshold(form.c.data)
+        form.migrant_min_percent.data = services.Settings.migrant_min_percent
+        form.dominance_max_percent.data = services.Settings.dominance_max_percent
+        return _national_form_page(form)
+    if "choices_page" in request.form:
+        return _national_form_page(form)
+    if form.validate_on_submit():
+        try:
+            summary = services.create_national(current_user, **_national_values(form))
+        except services.SummaryError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "title").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("National summary saved. Write its narrative question by question."), "success")
+            return redirect(url_for("summaries.national_summary", summary_id=summary.id))
+    return _national_form_page(form, status=422)
+
+
+@bp.get("/summaries/national/<int:summary_id>")
+@login_required
+def national_summary(summary_id: int):
+    summary = _national_or_404(summary_id)
+    compiled = services.compile_national_summary(summary)
+    versions = db.paginate(
+        services.versions_query(summary), page=page_number(request.args.get("versions")), per_page=10, error_out=False
+    )
+    return render_template(
+        "summaries/national/show.html",
+        summary=summary,
+        meta=compiled.meta,
+        charts=charts_for(compiled.meta),
+        versions=versions,
+        publish_form=PublishForm(revision=summary.revision),
+        formats=exports.FORMATS,
+    )
+
+
+@bp.route("/summaries/national/<int:summary_id>/edit", methods=["GET", "POST"])
+@login_required
+def national_edit(summary_id: int):
+    summary = _national_or_404(summary_id)
+    form = NationalSummaryForm(obj=summary if request.method == "GET" else None)
+    if request.method == "GET":
+        form.revision.data = summary.revision
+        form.c.data = services.summary_consultation_ids(summary)
+        return _national_form_page(form, summary)
+    if "choices_page" in request.form:
+        return _national_form_page(form, summary)
+    status = 422
+    if form.validate_on_submit():
+        status = _save(form, "title", services.update_national, summary, current_user,
+                       seen_revision=form.revision.data, **_national_values(form))
+        if status is None:
+            flash(_("National summary saved."), "success")
+            return redirect(url_for("summaries.national_summary", summary_id=summary.id))
+    return _national_form_page(form, summary, status=status)
+
+
+@bp.route("/summaries/national/<int:summary_id>/sections/<key>", methods=["GET", "POST"])
+@login_required
+def national_section(summary_id: int, key: str):
+    summary = _national_or_404(summary_id)
+    sec = _section_or_404(key)
+    form = SectionForm()
+    row = summary.section(key)
+    objectives = services.effective_objectives(summary, sec)
+    if request.method == "GET":
+        form.text.data = row.text_md if row else ""
+        form.objectives.data = objectives
+        form.use_default.data = row is None or row.objectives_override is None
+        form.revision.data = summary.revision
+    status = 200
+    if form.validate_on_submit():
+        status = _save(
+            form, "text", services.update_section, summary, key,
+            seen_revision=form.revision.data,
+            text=form.text.data or "",
+            objectives=None if form.use_default.data else (form.objectives.data or []),
+        )
+        if status is None:
+            flash(_("Section saved. It stays private to reviewers until you publish the national summary."), "success")
+            return redirect(url_for("summaries.national_section", summary_id=summary.id, key=key))
+    if form.errors:
+        status = 422
+    state = services.draft_state(summary)[key]
+    page = services.section_proposals_page(summary, objectives, sec.kinds, page=page_number(request.args.get("page")))
+    return render_template(
+        "summaries/section.html",
+        summary_title=summary.title,
+        summary_url=url_for("summaries.national_summary", summary_id=summary.id),
+        pin_url=url_for("summaries.national_pin", summary_id=summary.id, key=key),
+        sec=sec,
+        form=form,
+        state=state,
+        page=page,
+        pinned=services.pinned_dicts(state["pinned"]),
+        objectives=objectives,
+        revision=summary.revision,
+    ), status
+
+
+@bp.post("/summaries/national/<int:summary_id>/sections/<key>/pins")
+@login_required
+def national_pin(summary_id: int, key: str):
+    summary = _national_or_404(summary_id)
+    _section_or_404(key)
+    form = PinForm()
+    if not form.validate_on_submit():
+        fail(400, _("Choose a contribution and pin, drop or clear; reload the page if it is old."))
+    try:
+        services.set_pin(summary, key, form.contribution_id.data, form.action.data, seen_revision=form.revision.data)
+    except services.SummaryConflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    except services.SummaryError as exc:
+        db.session.rollback()
+        fail(422, str(exc))
+    else:
+        db.session.commit()
+        flash(_pin_message(form.action.data), "success")
+    return redirect(url_for("summaries.national_section", summary_id=summary.id, key=key))
+
+
+@bp.post("/summaries/national/<int:summary_id>/publish")
+@login_required
+def national_publish(summary_id: int):
+    summary = _national_or_404(summary_id)
+    form = PublishForm()
+    back = url_for("summaries.national_summary", summary_id=summary.id)
+    if not form.validate_on_submit():
+        return render_template("summaries/publish_error.html", form=form, message=None, back=back), 422
+    try:
+        version = services.publish(summary, current_user, seen_revision=form.revision.data, note=form.note.data or "")
+    except services.SummaryConflict as exc:
+        db.session.rollback()
+        return render_template("summaries/publish_error.html", form=form, message=str(exc), back=back), 409
+    except services.SummaryError as exc:
+        db.session.rollback()
+        return render_template("summaries/publish_error.html", form=form, message=str(exc), back=back), 422
+    db.session.commit()
+    flash(_("Version %(number)s of the national summary is published.", number=version.number), "success")
+    return redirect(back)
+
+
+@bp.get("/summaries/national/<int:summary_id>/download.<fmt>")
+@login_required
+def national_summary_download(summary_id: int, fmt: str):
+    summary = _national_or_404(summary_id)
+    if fmt not in exports.FORMATS:
+        fail(404)
+    return _download(services.compile_national_summary(summary), fmt)
+
+
+@bp.get("/summaries/national/<int:summary_id>/versions/<int:number>/download.<fmt>")
+@login_required
+def national_version_download(summary_id: int, number: int, fmt: str):
+    summary = _national_or_404(summary_id)
+    version = services.get_version(summary, number)
+    if version is None or fmt not in exports.FORMATS:
+        fail(404)
+    return _download(services.Compiled.from_document(version.document), fmt)

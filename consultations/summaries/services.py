@@ -39,7 +39,7 @@ from ..reference import (
 from ..roundtables.models import Roundtable
 from ..timeutil import utcnow
 from . import permissions
-from .models import SectionPin, Summary, SummarySection, SummaryVersion
+from .models import SectionPin, Summary, SummarySection, SummaryVersion, summary_consultations
 
 SCHEMA = "mesa-summary/1"
 MAX_SELECTION = 200
@@ -273,7 +273,11 @@ def summary_for(consultation: Consultation) -> Summary:
     return summary
 
 
-def _ensure_saved(consultation: Consultation) -> Summary:
+def _ensure_saved(consultation: "Consultation | Summary") -> Summary:
+    """The saved summary of a consultation (created when it has none yet); a national
+    summary (a :class:`Summary`) is its own."""
+    if isinstance(consultation, Summary):
+        return consultation
     summary = db.session.scalar(select(Summary).where(Summary.consultation_id == consultation.id))
     if summary is not None:
         return summary
@@ -308,7 +312,7 @@ def _claim(summary: Summary, seen_revision) -> None:
 
 
 def update_settings(
-    consultation: Consultation,
+    consultation: "Consultation | Summary",
     *,
     seen_revision,
     privacy_threshold: int,
@@ -324,6 +328,8 @@ def update_settings(
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise SummaryError(_("Give a whole number from %(low)s to %(high)s.", low=low, high=high), name)
     summary = _ensure_saved(consultation)
+    if summary.is_national:
+        _check_national_threshold(privacy_threshold, [c.id for c in summary.consultations])
     _claim(summary, seen_revision)
     summary.privacy_threshold = privacy_threshold
     summary.migrant_min_percent = migrant_min_percent
@@ -339,7 +345,7 @@ def effective_objectives(summary: Summary, sec: Section) -> list[int]:
 
 
 def update_section(
-    consultation: Consultation,
+    consultation: "Consultation | Summary",
     key: str,
     *,
     seen_revision,
@@ -385,12 +391,38 @@ def _proposal_filter(consultation_ids, objectives, kinds):
     )
 
 
-def set_pin(consultation: Consultation, key: str, contribution_id, action: str, *, seen_revision) -> None:
-    """Pin a proposed contribution to a section, drop it, or clear either."""
+PIN_ACTIONS = ("pin", "drop", "clear", "up", "down")
+
+
+def summary_consultation_ids(summary: Summary) -> list[int]:
+    """The consultations whose contributions a summary proposes: its own, or those a
+    national summary compiles."""
+    if not summary.is_national:
+        return [summary.consultation_id]
+    return list(
+        db.session.scalars(
+            select(summary_consultations.c.consultation_id).where(summary_consultations.c.summary_id == summary.id)
+        )
+    )
+
+
+def _pinned_in_order(summary: Summary, key: str) -> list[SectionPin]:
+    return list(
+        db.session.scalars(
+            select(SectionPin)
+            .where(SectionPin.summary_id == summary.id, SectionPin.key == key, SectionPin.state == "pinned")
+            .order_by(SectionPin.position, SectionPin.contribution_id)
+        )
+    )
+
+
+def set_pin(consultation: "Consultation | Summary", key: str, contribution_id, action: str, *, seen_revision) -> None:
+    """Pin a proposed contribution to a section (last in the order), drop it, clear
+    either, or move a pinned one up or down the order ("up", "down")."""
     sec = section(key)
     if sec is None:
         raise SummaryError(_("Unknown section of the questionnaire."))
-    if action not in ("pin", "drop", "clear"):
+    if action not in PIN_ACTIONS:
         raise SummaryError(_("Choose pin, drop or clear."), "action")
     try:
         contribution_id = int(contribution_id)
@@ -402,21 +434,40 @@ def set_pin(consultation: Consultation, key: str, contribution_id, action: str, 
         select(
             exists().where(
                 Contribution.id == contribution_id,
-                _proposal_filter([consultation.id], objectives, sec.kinds),
+                _proposal_filter(summary_consultation_ids(summary), objectives, sec.kinds),
             )
         )
     )
     pin = db.session.get(SectionPin, (summary.id, key, contribution_id))
     if not proposed and pin is None:
         raise SummaryError(_("This contribution is not among this section's proposals."), "contribution_id")
+    if action in ("up", "down") and (pin is None or pin.state != "pinned"):
+        raise SummaryError(_("Only a pinned contribution can be moved."), "contribution_id")
     _claim(summary, seen_revision)
     if action == "clear":
         if pin is not None:
             db.session.delete(pin)
+    elif action in ("up", "down"):
+        order = _pinned_in_order(summary, key)
+        at = order.index(pin)
+        to = at - 1 if action == "up" else at + 1
+        if 0 <= to < len(order):
+            order[at], order[to] = order[to], order[at]
+        for position, row in enumerate(order):  # renumbered: older pins all had position 0
+            row.position = position
     else:
+        position = pin.position if pin is not None else 0
+        if action == "pin" and (pin is None or pin.state != "pinned"):
+            last = db.session.scalar(
+                select(func.max(SectionPin.position)).where(
+                    SectionPin.summary_id == summary.id, SectionPin.key == key, SectionPin.state == "pinned"
+                )
+            )
+            position = 0 if last is None else last + 1
         if pin is None:
             pin = SectionPin(summary_id=summary.id, key=key, contribution_id=contribution_id)
             db.session.add(pin)
+        pin.position = position
         pin.state = "pinned" if action == "pin" else "dropped"
     db.session.flush()
 
@@ -429,7 +480,7 @@ def draft_state(summary: Summary) -> dict:
         db.session.execute(
             select(SectionPin.key, SectionPin.contribution_id, SectionPin.state)
             .where(SectionPin.summary_id == summary.id)
-            .order_by(SectionPin.key, SectionPin.contribution_id)
+            .order_by(SectionPin.key, SectionPin.position, SectionPin.contribution_id)
         ).all()
         if summary.id
         else []
@@ -446,10 +497,12 @@ def draft_state(summary: Summary) -> dict:
     return state
 
 
-def publish(consultation: Consultation, publisher, *, seen_revision, note: str = "") -> SummaryVersion:
-    """Freeze the current summary as a new numbered version (raises SummaryConflict
-    when another organiser changed or published it first)."""
-    if consultation.state == "draft":
+def publish(consultation: "Consultation | Summary", publisher, *, seen_revision, note: str = "") -> SummaryVersion:
+    """Freeze the current summary (a consultation's, or a national summary) as a new
+    numbered version (raises SummaryConflict when someone else changed or published it
+    first)."""
+    national = consultation if isinstance(consultation, Summary) else None
+    if national is None and consultation.state == "draft":
         raise SummaryError(_("Open the consultation before publishing its summary."))
     note = (note or "").strip()
     if len(note) > 300:
@@ -459,17 +512,20 @@ def publish(consultation: Consultation, publisher, *, seen_revision, note: str =
     number = (
         db.session.scalar(select(func.max(SummaryVersion.number)).where(SummaryVersion.summary_id == summary.id)) or 0
     ) + 1
-    state = draft_state(summary)
     published_at = utcnow()
-    compiled = compile_summary(
-        [consultation],
-        settings=Settings.of(summary),
-        states={consultation.id: state},
-        mapping={k: v["objectives"] for k, v in state.items()},
-        status="published",
-        version=number,
-        published_at=published_at,
-    )
+    if national is not None:
+        compiled = compile_national_summary(national, status="published", version=number, published_at=published_at)
+    else:
+        state = draft_state(summary)
+        compiled = compile_summary(
+            [consultation],
+            settings=Settings.of(summary),
+            states={consultation.id: state},
+            mapping={k: v["objectives"] for k, v in state.items()},
+            status="published",
+            version=number,
+            published_at=published_at,
+        )
     version = SummaryVersion(
         summary_id=summary.id,
         number=number,
@@ -483,29 +539,36 @@ def publish(consultation: Consultation, publisher, *, seen_revision, note: str =
     return version
 
 
-def versions_query(consultation: Consultation):
+def _of(target: "Consultation | Summary"):
+    """The clause naming a consultation's summary, or a national summary itself."""
+    if isinstance(target, Summary):
+        return Summary.id == target.id
+    return Summary.consultation_id == target.id
+
+
+def versions_query(consultation: "Consultation | Summary"):
     return (
         select(SummaryVersion)
         .options(defer(SummaryVersion.document_json))
         .join(Summary, Summary.id == SummaryVersion.summary_id)
-        .where(Summary.consultation_id == consultation.id)
+        .where(_of(consultation))
         .order_by(SummaryVersion.number.desc())
     )
 
 
-def get_version(consultation: Consultation, number: int) -> SummaryVersion | None:
+def get_version(consultation: "Consultation | Summary", number: int) -> SummaryVersion | None:
     return db.session.scalar(
         select(SummaryVersion)
         .join(Summary, Summary.id == SummaryVersion.summary_id)
-        .where(Summary.consultation_id == consultation.id, SummaryVersion.number == number)
+        .where(_of(consultation), SummaryVersion.number == number)
     )
 
 
-def latest_version(consultation: Consultation) -> SummaryVersion | None:
+def latest_version(consultation: "Consultation | Summary") -> SummaryVersion | None:
     return db.session.scalar(
         select(SummaryVersion)
         .join(Summary, Summary.id == SummaryVersion.summary_id)
-        .where(Summary.consultation_id == consultation.id)
+        .where(_of(consultation))
         .order_by(SummaryVersion.number.desc())
         .limit(1)
     )
@@ -966,9 +1029,11 @@ def grouped_contributions_page(ids, *, page: int, per_page: int = 20, objective_
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def section_proposals_page(consultation: Consultation, objectives, kinds, *, page: int, per_page: int = 20):
-    """The contributions a section proposes (its objectives and kinds), one page."""
-    where = _proposal_filter([consultation.id], objectives, kinds)
+def section_proposals_page(consultation: "Consultation | Summary", objectives, kinds, *, page: int, per_page: int = 20):
+    """The contributions a section proposes (its objectives and kinds), one page; for a
+    national summary, over the consultations it compiles."""
+    ids = summary_consultation_ids(consultation) if isinstance(consultation, Summary) else [consultation.id]
+    where = _proposal_filter(ids, objectives, kinds)
     total = db.session.scalar(select(func.count()).select_from(Contribution).where(where))
     result = Page(items=[], page=page, per_page=per_page, total=total)
     result.page = min(max(page, 1), result.pages)
@@ -980,7 +1045,9 @@ def section_proposals_page(consultation: Consultation, objectives, kinds, *, pag
 
 
 def pinned_dicts(ids) -> list[dict]:
-    return contribution_dicts(Contribution.id.in_(ids)) if ids else []
+    """The pinned contributions, in the order of ``ids`` (the order they are cited in)."""
+    found = {d["id"]: d for d in contribution_dicts(Contribution.id.in_(ids))} if ids else {}
+    return [found[i] for i in ids if i in found]
 
 
 @dataclass
@@ -1502,12 +1569,17 @@ def compile_sections(
     with_proposals: bool = True,
     signature=None,
     protection: Protection | None = None,
+    own: dict | None = None,
+    own_label: str = "",
 ) -> list[dict]:
+    """The review questionnaire's sections. ``own`` is a national summary's draft state
+    (see :func:`draft_state`): its narrative comes first (under ``own_label``, with
+    ``consultation_id`` None), and its pins, drops and order replace the consultations'."""
     ids = [c.id for c in consultations]
     titles = {c.id: c.title for c in consultations}
     dropped: dict[str, list[int]] = {}
     pinned: dict[str, list[int]] = {}
-    for state in states.values():
+    for state in ([own] if own is not None else states.values()):
         for key, s in state.items():
             dropped.setdefault(key, []).extend(s.get("dropped", []))
             pinned.setdefault(key, []).extend(s.get("pinned", []))
@@ -1520,7 +1592,13 @@ def compile_sections(
     out = []
     for sec in review_sections():
         objectives = mapping.get(sec.key, list(sec.default_objectives))
-        narratives = [
+        first = (
+            [{"consultation_id": None, "consultation": own_label,
+              "text_md": own[sec.key]["text_md"], "text_html": own[sec.key]["text_html"]}]
+            if own is not None and own[sec.key]["text_md"]
+            else []
+        )
+        narratives = first + [
             {
                 "consultation_id": cid,
                 "consultation": titles[cid],
@@ -1566,8 +1644,10 @@ def compile_summary(
     version: int | None = None,
     published_at=None,
     title: str | None = None,
+    own: dict | None = None,
 ) -> Compiled:
-    """The whole summary of one or several consultations."""
+    """The whole summary of one or several consultations (``own``: a national summary's
+    draft state, see :func:`compile_sections`)."""
     ids = [c.id for c in consultations]
     if mapping is None:
         mapping = {s.key: list(s.default_objectives) for s in review_sections()}
@@ -1605,7 +1685,8 @@ def compile_summary(
     protection = stats.pop("_protection")
     meta.update(stats)
     meta["sections"] = compile_sections(
-        consultations, states=states, mapping=mapping, signature=signature, protection=protection
+        consultations, states=states, mapping=mapping, signature=signature, protection=protection,
+        own=own, own_label=_("National summary") if own is not None else "",
     )
     return Compiled(
         meta=meta,
@@ -1642,13 +1723,121 @@ def compile_national(consultations: list[Consultation], settings: Settings | Non
     default objective mapping, the strictest privacy threshold of the selection."""
     ids = [c.id for c in consultations]
     if settings is None:
-        saved = list(db.session.scalars(select(Summary).where(Summary.consultation_id.in_(ids))))
-        settings = Settings(
-            privacy_threshold=max([Settings.privacy_threshold, *(s.privacy_threshold for s in saved)]),
-        )
+        settings = Settings(privacy_threshold=strictest_threshold(ids))
     return compile_summary(
         consultations,
         settings=settings,
         states=published_states(ids),
         status="live",
+    )
+
+
+# -- national summaries (saved by reviewers) --------------------------------------------
+def strictest_threshold(consultation_ids) -> int:
+    """The privacy threshold a compilation of these consultations uses at least: the
+    strictest saved by their organisers (never below the default)."""
+    saved = db.session.scalars(select(Summary.privacy_threshold).where(Summary.consultation_id.in_(list(consultation_ids))))
+    return max([Settings.privacy_threshold, *saved])
+
+
+def _check_national_threshold(threshold: int, consultation_ids) -> None:
+    floor = strictest_threshold(consultation_ids)
+    if threshold < floor:
+        raise SummaryError(
+            _("The selected consultations publish no count below %(n)s: give %(n)s or more.", n=floor),
+            "privacy_threshold",
+        )
+
+
+def _national_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise SummaryError(_("Give the national summary a title."), "title")
+    if len(title) > 200:
+        raise SummaryError(_("Keep the title under 200 characters."), "title")
+    return title
+
+
+def _national_selection(user, consultation_ids) -> list[Consultation]:
+    """resolve_selection, its refusals as an error on the form's field (the message never
+    names a consultation the person may not see)."""
+    try:
+        return resolve_selection(user, consultation_ids)
+    except SelectionRefused as exc:
+        raise SummaryError(str(exc), "c") from None
+
+
+def create_national(
+    user, *, title: str, consultation_ids, privacy_threshold: int | None = None,
+    migrant_min_percent: int = Settings.migrant_min_percent,
+    dominance_max_percent: int = Settings.dominance_max_percent,
+) -> Summary:
+    """A new national summary over consultations the user may compile (raises
+    SummaryError for bad input or a consultation they may not compile). The privacy
+    threshold defaults to, and may not go below, the strictest of the selection."""
+    title = _national_title(title)
+    consultations = _national_selection(user, consultation_ids)
+    if privacy_threshold is None:
+        privacy_threshold = strictest_threshold([c.id for c in consultations])
+    summary = Summary(consultation_id=None, title=title, created_by_id=getattr(user, "id", None), revision=0)
+    summary.consultations = consultations
+    db.session.add(summary)
+    db.session.flush()
+    update_settings(
+        summary, seen_revision=0, privacy_threshold=privacy_threshold,
+        migrant_min_percent=migrant_min_percent, dominance_max_percent=dominance_max_percent,
+    )
+    return summary
+
+
+def update_national(
+    summary: Summary, user, *, seen_revision, title: str, consultation_ids,
+    privacy_threshold: int, migrant_min_percent: int, dominance_max_percent: int,
+) -> Summary:
+    """Change a national summary's title, selection and settings (optimistic locking as
+    every other change); pins to contributions of a consultation taken out stay, unused,
+    until it is put back."""
+    title = _national_title(title)
+    consultations = _national_selection(user, consultation_ids)
+    summary.consultations = consultations
+    db.session.flush()
+    update_settings(
+        summary, seen_revision=seen_revision, privacy_threshold=privacy_threshold,
+        migrant_min_percent=migrant_min_percent, dominance_max_percent=dominance_max_percent,
+    )
+    summary.title = title
+    db.session.flush()
+    return summary
+
+
+def national_summaries_query():
+    """Every saved national summary, the most recently changed first (for a paginated list)."""
+    return select(Summary).where(Summary.consultation_id.is_(None)).order_by(Summary.updated_at.desc(), Summary.id.desc())
+
+
+def get_national(summary_id: int) -> Summary | None:
+    return db.session.scalar(select(Summary).where(Summary.id == summary_id, Summary.consultation_id.is_(None)))
+
+
+def national_consultations(summary: Summary) -> list[Consultation]:
+    return sorted(summary.consultations, key=lambda c: (c.opens_on, c.id))
+
+
+def compile_national_summary(summary: Summary, *, status: str = "draft", version: int | None = None,
+                             published_at=None) -> Compiled:
+    """A saved national summary: its title, settings and objective mapping, the reviewers'
+    narrative first in each section and their pins, drops and order; the published
+    narrative of each consultation after it."""
+    consultations = national_consultations(summary)
+    state = draft_state(summary)
+    return compile_summary(
+        consultations,
+        settings=Settings.of(summary),
+        states=published_states([c.id for c in consultations]),
+        mapping={k: v["objectives"] for k, v in state.items()},
+        status=status,
+        version=version,
+        published_at=published_at,
+        title=summary.title,
+        own=state,
     )
