@@ -243,6 +243,9 @@ def test_login_next_never_leaves_the_site(client, make_user, raw):
 
     user = make_user()
     response = client.post(f"/login?next={raw}", data={"email": user.email, "password": PASSWORD})
+    if "%00" in raw:  # a NUL in the address is refused before anything else
+        assert response.status_code == 400
+        return
     assert response.status_code == 302
     assert response.headers["Location"] == "/", raw
     assert _is_local(response.headers["Location"])
@@ -326,6 +329,7 @@ def test_raw_html_in_a_contribution_stays_in_the_page_and_the_documents(client, 
     docx = client.get(f"/consultations/{consultation.id}/summary/download.docx")
     assert docx.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(docx.data)).paragraphs)
+    docx.close()
     for n, source in enumerate(VANISHING):
         assert f"rest{n} of the text" in text, source
     assert "<script>alert(1)</script>" in text  # shown as typed
@@ -334,6 +338,7 @@ def test_raw_html_in_a_contribution_stays_in_the_page_and_the_documents(client, 
     from .test_summaries_exports import _pdf_text
 
     text = " ".join(_pdf_text(pdf.data).split())
+    pdf.close()
     for n, source in enumerate(VANISHING):
         assert f"rest{n} of the text" in text, source
 
