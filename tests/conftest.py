@@ -75,6 +75,9 @@ def app(database_url, tmp_path):
             "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": None,
+            # Laying every Word download out again in LibreOffice costs seconds: only the
+            # tests of the contents' page numbers switch it on.
+            "MESA_WORD_PAGE_NUMBERS": False,
         }
     )
     app.test_client_class = IsolatedClient

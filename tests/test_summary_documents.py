@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import shutil
+import subprocess
+import time
 import zipfile
 from datetime import date
 
@@ -20,7 +24,7 @@ from consultations.extensions import db
 from consultations.summaries import exports, services
 
 from .test_summaries import login, move
-from .test_summaries_exports import ARABIC, PDFTOTEXT, _get, _pdf_text, rich  # noqa: F401 (fixture)
+from .test_summaries_exports import ARABIC, EMOJI, PDFTOTEXT, _get, _pdf_text, rich  # noqa: F401 (fixture)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -252,3 +256,153 @@ def test_numbers_and_percentages_are_written_the_way_the_language_writes_them(ap
         assert exports.shown("complementary", 3) == "×" and exports.shown(None, 3) == "<3"
     with app.test_request_context(), force_locale("en"):
         assert exports.percent(41.7) == "41.7%" and exports.number(12345) == "12,345"
+
+
+# -- issue 12: Word contents with page numbers, Word bidi ---------------------------------
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+needs_office = pytest.mark.skipif(
+    not SOFFICE, reason="LibreOffice (soffice) is not installed: make test installs libreoffice-writer-nogui"
+)
+
+
+def _contents_numbers(document) -> list[tuple[str, str, str]]:
+    """(entry text, bookmark, shown page number) of each line of the Word contents."""
+    lines = []
+    for p in document.element.body.iter(f"{W}p"):
+        instr = [i.text for i in p.iter(f"{W}instrText") if "PAGEREF" in i.text]
+        if not instr:
+            continue
+        anchor = instr[0].split()[1]
+        link = p.find(f"{W}hyperlink")
+        text = "".join(t.text or "" for t in link.iter(f"{W}t"))
+        # The field's shown result: the text runs between "separate" and "end".
+        shown_value, inside = "", False
+        for element in p.iter(f"{W}fldChar", f"{W}t"):
+            if element.tag == f"{W}fldChar":
+                kind = element.get(f"{W}fldCharType")
+                inside = kind == "separate" if kind in ("separate", "end") else inside
+            elif inside and element.getparent().getparent() is p:
+                shown_value += element.text or ""
+        lines.append((text, anchor, shown_value))
+    return lines
+
+
+def _office_pdf(docx: bytes, tmp_path) -> bytes:
+    """The .docx as LibreOffice lays it out and prints it (what a reader opening it sees)."""
+    source = tmp_path / "final.docx"
+    source.write_bytes(docx)
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path / "out"), str(source)],
+        check=True, capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)},
+    )
+    return (tmp_path / "out" / "final.pdf").read_bytes()
+
+
+@needs_office
+@pytest.mark.skipif(not PDFTOTEXT, reason="pdftotext (poppler-utils) is not installed")
+@pytest.mark.parametrize("locale", ["es", "ar"])
+def test_word_contents_show_the_pages_the_headings_are_on(app, client, rich, tmp_path, locale):  # noqa: F811
+    consultation, organiser, _items = rich
+    app.config["MESA_WORD_PAGE_NUMBERS"] = True
+    # Narratives long enough that the questionnaire's headings fall on several pages.
+    for key in ("1", "2a", "3"):
+        services.update_section(consultation, key, seen_revision=services.summary_for(consultation).revision,
+                                text=f"Narrative {key}. " + "Reception and rescue in every port. " * 120, objectives=None)
+        db.session.commit()
+    login(client, organiser)
+    client.post("/language", data={"locale": locale, "next": "/"})
+    _, data = _get(client, f"/consultations/{consultation.id}/summary/download.docx")
+    lines = _contents_numbers(Document(io.BytesIO(data)))
+    assert len(lines) == len(services.review_sections()) + 6  # six chapters and the annex here
+    for text, _anchor, shown_value in lines:
+        assert shown_value.isdigit(), (text, shown_value)  # a page number without updating a field
+    numbers = [int(n) for _t, _a, n in lines]
+    assert numbers == sorted(numbers) and numbers[0] >= 3 and numbers[-1] > numbers[0] + 2
+
+    # The numbers are the pages LibreOffice lays the headings of the final file out on:
+    # writing them in moved no heading.
+    if locale == "ar":  # the bookmarks' pages (pdftotext does not give Arabic lines back as written)
+        laid_out = exports.bookmark_pages(data, SOFFICE, 180)
+        for _text, anchor, shown_value in lines:
+            assert laid_out.get(anchor, laid_out.get(exports._pdf_name(anchor))) == int(shown_value), anchor
+        return
+    # Printed, as a reader sees it: each number next to its line in the contents, each
+    # heading a line of its own on that page.
+    result = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", "-", "-"], input=_office_pdf(data, tmp_path),
+                            capture_output=True, check=True)
+    pages = [[" ".join(line.split()) for line in page.splitlines()] for page in result.stdout.decode().split("\f")]
+    contents_page = next(i for i, page in enumerate(pages) if "Índice" in page)
+    contents_text = " ".join(" ".join(" ".join(page) for page in pages[contents_page:contents_page + 2]).split())
+    at = contents_page + 1
+    for text, _anchor, shown_value in lines:
+        assert f"{' '.join(text.split())} {shown_value}" in contents_text
+        page = next(i for i in range(at, len(pages)) if " ".join(text.split()) in pages[i])
+        assert page + 1 == int(shown_value), text
+        at = page
+
+
+def test_word_contents_without_libreoffice_keep_empty_page_numbers(app, client, rich, monkeypatch):  # noqa: F811
+    consultation, organiser, _items = rich
+    app.config["MESA_WORD_PAGE_NUMBERS"] = True
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    assert exports.office() is None
+    login(client, organiser)
+    response, data = _get(client, f"/consultations/{consultation.id}/summary/download.docx")
+    assert response.status_code == 200
+    lines = _contents_numbers(Document(io.BytesIO(data)))
+    assert lines and all(shown_value == "" for _t, _a, shown_value in lines)
+    app.config["MESA_WORD_PAGE_NUMBERS"] = False
+    monkeypatch.undo()
+    assert exports.office() is None  # switched off
+
+
+@pytest.mark.parametrize("script, reason", [("exit 3", "RuntimeError"), ("sleep 30", "TimeoutExpired")])
+def test_a_failing_or_stuck_libreoffice_never_breaks_the_word_download(
+    app, client, rich, monkeypatch, tmp_path, caplog, script, reason  # noqa: F811
+):
+    consultation, organiser, _items = rich
+    fake = tmp_path / "soffice"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    app.config.update(MESA_WORD_PAGE_NUMBERS=True, MESA_WORD_PAGES_SECONDS=2)
+    monkeypatch.setattr(exports, "office", lambda: str(fake))
+    login(client, organiser)
+    started = time.monotonic()
+    with caplog.at_level("WARNING", logger="consultations.summaries.exports"):
+        response, data = _get(client, f"/consultations/{consultation.id}/summary/download.docx")
+    assert response.status_code == 200 and time.monotonic() - started < 20
+    lines = _contents_numbers(Document(io.BytesIO(data)))
+    assert lines and all(shown_value == "" for _t, _a, shown_value in lines)  # no placeholder left
+    assert any("Word contents without page numbers" in r.getMessage() and reason in r.getMessage()
+               for r in caplog.records)
+
+
+def test_spanish_names_inside_arabic_lines_of_the_word_file_are_isolated(app, client, rich):  # noqa: F811
+    consultation, organiser, _items = rich
+    login(client, organiser)
+    client.post("/language", data={"locale": "ar", "next": "/"})
+    _, data = _get(client, f"/consultations/{consultation.id}/summary/download.docx")
+    document = Document(io.BytesIO(data))
+    fsi, pdi = "\u2068", "\u2069"
+    checked = 0
+    for name in ("Civil-society day 2024", "Table on rescue and reception", "Search and rescue by Salvamento Marítimo"):
+        paragraphs = [p for p in document.paragraphs if f"{fsi}{name}{pdi}" in p.text]
+        assert paragraphs, name
+        for p in paragraphs:
+            assert p._p.pPr.find(f"{W}bidi") is not None and p._p.pPr.find(f"{W}bidi").get(f"{W}val") is None
+            for run in p.runs:
+                rtl = run._r.rPr is not None and run._r.rPr.find(f"{W}rtl") is not None
+                if run.text == f"{fsi}{name}{pdi}":
+                    assert not rtl  # the Spanish name: one left-to-right piece
+                    checked += 1
+                elif exports._RTL.search(run.text):
+                    assert rtl  # the Arabic words around it
+    assert checked >= 3
+    # Arabic user text isolated in an Arabic line keeps its right-to-left run.
+    arabic = [r for p in document.paragraphs for r in p.runs if r.text == f"{fsi}{ARABIC} {EMOJI}{pdi}"]
+    assert arabic and all(r._r.rPr.find(f"{W}rtl") is not None for r in arabic)
+    # In a left-to-right file the lines are as before: no marks.
+    client.post("/language", data={"locale": "es", "next": "/"})
+    _, data = _get(client, f"/consultations/{consultation.id}/summary/download.docx")
+    assert fsi not in Document(io.BytesIO(data)).element.xml

@@ -423,8 +423,9 @@ def _participation_rows(rows: list[dict], t: int) -> list[list]:
     ]
 
 
-def _consultation_line(c: dict) -> str:
-    return f"{c['title']} — {c['kind_label']}, {c['territory'] or _('no territory')}, {day(c['opens_on'])} – {day(c['closes_on'])}"
+def _consultation_line(c: dict, iso=lambda text: text) -> str:
+    territory = iso(c["territory"]) if c["territory"] else _("no territory")
+    return f"{iso(c['title'])} — {c['kind_label']}, {territory}, {day(c['opens_on'])} – {day(c['closes_on'])}"
 
 
 def _marker_notes(meta: dict) -> dict[str, str]:
@@ -703,9 +704,14 @@ _MARGIN = 20  # mm
 _TEXT_WIDTH = _A4[0] - 2 * _MARGIN
 
 
+# Text set apart by isolate() (FSI ... PDI), as one piece: the user text inside a line.
+_ISOLATED = re.compile("(\u2068[^\u2068\u2069]*\u2069)")
+
+
 def _strong_direction(text: str) -> str | None:
-    """"rtl" or "ltr" after the first letter that has a direction (as dir="auto" does)."""
-    for ch in text or "":
+    """"rtl" or "ltr" after the first letter that has a direction (as dir="auto" does),
+    skipping isolated text (rule P2 of the bidirectional algorithm)."""
+    for ch in _ISOLATED.sub("", text or ""):
         kind = unicodedata.bidirectional(ch)
         if kind == "L":
             return "ltr"
@@ -714,9 +720,19 @@ def _strong_direction(text: str) -> str | None:
     return None
 
 
+def _word_isolate(text: str) -> str:
+    """isolate() in a right-to-left file, where user text sits inside Arabic lines (as
+    the PDF's <bdi>); the text as it is otherwise."""
+    return isolate(text) if text_direction() == "rtl" else text
+
+
 def _rtl(paragraph, text: str, default: str = "ltr") -> None:
-    """A paragraph runs in the direction of its first letter (the file's direction when
-    it has none); runs holding Arabic (or Hebrew) letters are marked right to left."""
+    """A paragraph runs in the direction of its first letter outside isolated text (the
+    file's direction when it has none). Runs holding Arabic (or Hebrew) letters are
+    marked right to left; the runs of the words around an isolated piece follow the
+    paragraph's own words, and an isolated piece (its own run, FSI ... PDI) is marked
+    right to left only when it holds such letters itself: a Spanish name inside an
+    Arabic line stays one left-to-right piece in Word as in LibreOffice."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -729,7 +745,13 @@ def _rtl(paragraph, text: str, default: str = "ltr") -> None:
         paragraph._p.get_or_add_pPr().append(bidi)
     if not _RTL.search(text or ""):
         return
+    around = bool(_RTL.search(_ISOLATED.sub("", text or "")))
     for run in paragraph.runs:
+        if _ISOLATED.fullmatch(run.text):
+            if not _RTL.search(run.text):
+                continue
+        elif not around:
+            continue
         r_pr = run._r.get_or_add_rPr()
         r_pr.append(OxmlElement("w:rtl"))
         fonts = r_pr.find(qn("w:rFonts"))
@@ -878,22 +900,25 @@ def _field(run_parent, instruction: str, cached: str):
     r_text.append(text)
     for element in (fld("begin"), r_instr, fld("separate"), r_text, fld("end")):
         run_parent.append(element)
+    return text
 
 
-def _toc(doc, entries: list[tuple[str, str, int]], before) -> None:
+def _toc(doc, entries: list[tuple[str, str, int]], before) -> list[tuple[str, object]]:
     """The contents: one line per chapter and per question of the questionnaire, each a
     link to its heading followed by a PAGEREF field (the page of the heading's bookmark),
-    all inside a Word TOC field. The file is built without laying it out, so it cannot
-    know its page numbers: opened, it shows the entries, each a working link, and Word
-    (F9, or printing) or LibreOffice (Tools > Update > Update All) fills in the page
-    numbers when the fields are updated. No "update the fields?" prompt on opening; the
-    PDF has its page numbers."""
+    all inside a Word TOC field. python-docx does not lay the file out, so the fields'
+    shown results (the page numbers) are empty here: _contents_page_numbers() fills them
+    in from LibreOffice's layout when it is installed; otherwise Word (F9, or printing)
+    or LibreOffice (Tools > Update > Update All) fills them in when the fields are
+    updated. No "update the fields?" prompt on opening. Returns (bookmark, the w:t of
+    the field's shown result) for each line."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm
     from docx.text.paragraph import Paragraph
 
     paragraphs = []
+    numbers = []
     for i, (text, anchor, level) in enumerate(entries):
         element = OxmlElement("w:p")
         before.addprevious(element)
@@ -911,11 +936,11 @@ def _toc(doc, entries: list[tuple[str, str, int]], before) -> None:
         tab.append(OxmlElement("w:tab"))
         link.extend([run, tab])
         p._p.append(link)
-        _field(p._p, f" PAGEREF {anchor} \\h ", "")
+        numbers.append((anchor, _field(p._p, f" PAGEREF {anchor} \\h ", "")))
         _rtl(p, text, text_direction())
         paragraphs.append(p)
     if not paragraphs:
-        return
+        return numbers
     # The TOC field around the lines: Word rebuilds them, with page numbers, on update.
     first, last = paragraphs[0]._p, paragraphs[-1]._p
     begin = OxmlElement("w:r")
@@ -939,6 +964,157 @@ def _toc(doc, entries: list[tuple[str, str, int]], before) -> None:
     f.set(qn("w:fldCharType"), "end")
     end.append(f)
     last.append(end)
+    return numbers
+
+
+# -- Word: the contents' page numbers ------------------------------------------------
+# python-docx writes the file without laying it out. When LibreOffice is installed, the
+# file is laid out once more by LibreOffice (headless, PDF export with the Word bookmarks
+# as named destinations): the page of each heading's bookmark is written into the shown
+# result of its PAGEREF field, so the contents have their page numbers on opening, in
+# Word as in LibreOffice, without updating fields. Only the part up to the last heading
+# of the contents (and a few paragraphs after it: "keep with next") is laid out, so the
+# annex, however long, costs nothing. The numbers are measured with placeholders of the
+# same number of digits in their place (digits have one width), so writing them in
+# changes no line break ahead of the headings; a measure that finds a number of another
+# length is taken again with that length.
+_WORD_PAGES_SECONDS = 120  # MESA_WORD_PAGES_SECONDS: LibreOffice gets this long, then is stopped
+_WORD_PAGES_TAIL = 12  # body elements kept after the last heading of the contents
+_WORD_PAGES_PASSES = 3
+_WORD_PAGES_FILTER = 'pdf:writer_pdf_Export:{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"}}'
+
+
+def _setting(name: str, default):
+    import os
+
+    from flask import current_app, has_app_context
+
+    value = current_app.config.get(name) if has_app_context() else None
+    if value is None:
+        value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def office() -> str | None:
+    """LibreOffice's command (soffice, or libreoffice), when installed and wanted
+    (MESA_WORD_PAGE_NUMBERS, on by default)."""
+    import shutil
+
+    if str(_setting("MESA_WORD_PAGE_NUMBERS", "1")).lower() in ("0", "false", "no", "off"):
+        return None
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def bookmark_pages(docx: bytes, command: str, timeout: float) -> dict[str, int]:
+    """{bookmark: page number, from 1} of a .docx as LibreOffice lays it out: converted
+    to PDF headless in a private, throw-away profile, stopped (with its children) after
+    ``timeout`` seconds. Raises RuntimeError, OSError or subprocess.TimeoutExpired."""
+    import os
+    import signal
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from pypdf import PdfReader
+
+    with tempfile.TemporaryDirectory(prefix="mesa-office-") as tmp:
+        work = Path(tmp)
+        (work / "summary.docx").write_bytes(docx)
+        args = [
+            command, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--invisible",
+            "--norestore", "--nolockcheck", "--nologo", "--convert-to", _WORD_PAGES_FILTER,
+            "--outdir", str(work / "out"), str(work / "summary.docx"),
+        ]
+        env = {**os.environ, "HOME": str(work)}  # nothing written outside the temporary directory
+        proc = subprocess.Popen(args, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            output, _unused = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # soffice starts soffice.bin: stop them all
+            proc.communicate()
+            raise
+        pdf = work / "out" / "summary.pdf"
+        if proc.returncode != 0 or not pdf.exists():
+            tail = output.decode("utf-8", "replace").strip()[-300:]
+            raise RuntimeError(f"exit status {proc.returncode}, no PDF: {tail}")
+        reader = PdfReader(pdf)
+        return {
+            str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
+            for name, dest in reader.named_destinations.items()
+        }
+
+
+def _pdf_name(bookmark: str) -> str:
+    """The name LibreOffice (7.4) gives a bookmark's destination: every character but a
+    letter or digit written as its UTF-8 bytes in hexadecimal ("q_2k": "q5F2k")."""
+    return re.sub(r"[^A-Za-z0-9]", lambda m: m.group().encode().hex().upper(), bookmark)
+
+
+def _contents_page_numbers(doc, contents: list[tuple[str, object]]) -> bool:
+    """Write the page of each contents line's heading into the line's PAGEREF result (see
+    above). True when done; False, with the results left empty, when LibreOffice is not
+    installed or fails (logged): the download never fails for it."""
+    import time
+
+    from docx.oxml.ns import qn
+
+    command = office()
+    if not contents or command is None:
+        return False
+    started = time.monotonic()
+    body = doc.element.body
+    anchors = {anchor for anchor, _t in contents}
+    last = None
+    for start in body.iter(qn("w:bookmarkStart")):
+        if start.get(qn("w:name")) in anchors:
+            last = start
+    children = list(body)
+    if last is None:
+        return False
+    while last.getparent() is not body:
+        last = last.getparent()
+    cut = children.index(last) + 1 + _WORD_PAGES_TAIL
+    rest = [element for element in children[cut:] if element.tag != qn("w:sectPr")]
+    timeout = float(_setting("MESA_WORD_PAGES_SECONDS", _WORD_PAGES_SECONDS))
+    digits = {anchor: 1 for anchor, _t in contents}  # a second layout when a heading is on page 10 or later
+    pages = None
+    try:
+        for _pass in range(_WORD_PAGES_PASSES):
+            for anchor, t in contents:
+                t.text = "0" * digits[anchor]
+            for element in rest:
+                body.remove(element)
+            try:
+                out = io.BytesIO()
+                doc.save(out)
+            finally:
+                section_properties = body.find(qn("w:sectPr"))
+                for element in rest:
+                    section_properties.addprevious(element)
+            remaining = timeout - (time.monotonic() - started)
+            if remaining <= 0:
+                raise TimeoutError(f"more than {timeout:g} s")
+            destinations = bookmark_pages(out.getvalue(), command, remaining)
+            found = {anchor: destinations.get(anchor, destinations.get(_pdf_name(anchor))) for anchor in anchors}
+            missing = sorted(anchor for anchor, page in found.items() if page is None)
+            if missing:
+                raise RuntimeError(f"{len(missing)} headings not found in the layout ({', '.join(missing[:3])} ...)")
+            if all(len(str(found[anchor])) == digits[anchor] for anchor in anchors):
+                pages = found
+                break
+            digits = {anchor: len(str(found[anchor])) for anchor in anchors}
+        if pages is None:
+            raise RuntimeError(f"page numbers still moving after {_WORD_PAGES_PASSES} layouts")
+    except Exception as exc:  # noqa: BLE001 (whatever goes wrong, the file is delivered)
+        for _anchor, t in contents:
+            t.text = ""
+        log.warning("Word contents without page numbers: LibreOffice failed (%s: %s)", type(exc).__name__, exc)
+        return False
+    for anchor, t in contents:
+        t.text = str(pages[anchor])
+    log.info("Word contents: page numbers from LibreOffice in %.1f s", time.monotonic() - started)
+    return True
 
 
 def _chapters(meta: dict) -> list[str]:
@@ -988,9 +1164,13 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
         p = Paragraph(element, doc._body)
         if style_name:
             p.style = style_name
-        run = p.add_run(text)
-        run.bold = bold
-        run.italic = italic
+        # Isolated user text (FSI ... PDI) in a run of its own, so that it can keep its
+        # own direction (_rtl).
+        for piece in _ISOLATED.split(text) if "\u2068" in text else [text]:
+            if piece:
+                run = p.add_run(piece)
+                run.bold = bold
+                run.italic = italic
         _rtl(p, text, direction)
         return p
 
@@ -1037,7 +1217,7 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
     para(status_line(meta), "Subtitle")
     para(_("Compiled by Mesa for the national review of the Global Compact for Safe, Orderly and Regular Migration (GCM)."))
     for c in meta["consultations"]:
-        para(_consultation_line(c), "List Bullet")
+        para(_consultation_line(c, _word_isolate), "List Bullet")
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     heading(_("Contents"), 1)
@@ -1045,7 +1225,7 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
     entries = [(title, f"ch{i}", 1) for i, title in enumerate(chapters, start=1)]
     questions = [(s["label"], f"q_{s['key']}", 3 if s["is_item"] else 2) for s in meta["sections"]]
     entries[4:4] = questions  # after "4. The review questionnaire"
-    _toc(doc, entries, section_properties)
+    contents = _toc(doc, entries, section_properties)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     heading(chapters[0], 1, "ch1")
@@ -1109,7 +1289,7 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
         if cited:
             para(_("Cited contributions:") if s["pinned"] else _("Related contributions (proposed from the objectives):"), bold=True)
             for c in cited:
-                para(f"{c['title']} — {_provenance(c)}", "List Bullet")
+                para(f"{_word_isolate(c['title'])} — {_provenance(c, _word_isolate)}", "List Bullet")
             more = s["proposed_count"] - len(s["proposed"]) if not s["pinned"] else 0
             if more > 0:
                 para(_("… and %(n)s more in the annex.", n=number(more)), italic=True)
@@ -1128,7 +1308,7 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
     for c in compiled.good_practices():
         any_gp = True
         para(c["title"], bold=True)
-        para(_provenance(c), italic=True)
+        para(_provenance(c, _word_isolate), italic=True)
     if not any_gp:
         para(_("No good practices were contributed."))
 
@@ -1141,12 +1321,13 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
             current = c["objectives"][0]
             heading(_objective_label(current), 2)
         para(f"#{c['id']} {c['title']}", bold=True)
-        para(_provenance(c), italic=True)
+        para(_provenance(c, _word_isolate), italic=True)
         body = plain_text(c["body_html"])
         if body:
             para(body)
     if not any_c:
         para(_("No contributions."))
+    _contents_page_numbers(doc, contents)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
