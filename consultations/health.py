@@ -200,6 +200,9 @@ def check_at_start(app: Flask) -> None:
         )
     else:
         log.info("Database reachable at %s", safe_url(engine.url))
+    # Keep no pooled connection from start-up: with gunicorn --preload it would be shared
+    # by every forked worker.
+    engine.dispose()
     if limiter_check is not None:
         error = limiter_check.wait(deadline, STARTUP_SECONDS)
         if error:
