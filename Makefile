@@ -56,9 +56,12 @@ browser:
 
 # Summaries: WeasyPrint (PDF) needs Pango >= 1.44 and HarfBuzz's subsetter; DejaVu covers
 # Latin and Arabic, Noto Color Emoji the emoji; pdftotext (poppler) reads PDFs back in tests.
+# LibreOffice's Writer without GUI (about 220 MB installed) lays Word files out to give
+# their contents page numbers, with Carlito (Calibri's metrics) as Word's Calibri.
 # For the tests only (make test): installed with apt-get when missing and we may (root),
 # waiting for a dpkg lock another process holds; otherwise say what is needed.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-color-emoji poppler-utils
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-color-emoji poppler-utils \
+  libreoffice-writer-nogui fonts-crosextra-carlito
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300
 
 system-packages:
