@@ -3,9 +3,9 @@
 ``make run`` calls ``python -m consultations.system`` before starting the demo: it never
 installs anything (no ``apt-get``, no root), it says plainly what is missing and what
 will not work, and the demo starts anyway. Only PDF downloads of summaries depend on
-system libraries (WeasyPrint's Pango stack) and fonts; everything else is pure Python
-wheels. ``make test`` installs these with apt-get when it may (Makefile,
-``system-packages``).
+system libraries (WeasyPrint's Pango stack) and fonts, and the page numbers of Word
+downloads' contents on LibreOffice; everything else is pure Python wheels. ``make test``
+installs these with apt-get when it may (Makefile, ``system-packages``).
 """
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ FONTS = (
 )
 
 
+# Optional: LibreOffice lays Word files out to give their contents page numbers
+# (summaries/exports.py, office()), with Carlito standing in for Calibri.
+OFFICE = ("soffice", "libreoffice")
+OFFICE_PACKAGE = "libreoffice-writer-nogui"
+CARLITO = ("Carlito", "fonts-crosextra-carlito")
+
+
 def _load(names: tuple[str, ...]):
     for name in names:
         try:
@@ -83,11 +90,13 @@ def _pango_version(pango) -> tuple[int, int] | None:
 def problems(
     load: Callable[[tuple[str, ...]], object] | None = None,
     has_font: Callable[[str], bool | None] | None = None,
+    which: Callable[[str], str | None] | None = None,
 ) -> list[str]:
-    """One plain sentence per missing library or font, saying what will not work.
-    ``load`` and ``has_font`` stand in for the machine's (tests)."""
+    """One plain sentence per missing library, font or program, saying what will not
+    work. ``load``, ``has_font`` and ``which`` stand in for the machine's (tests)."""
     load = load or _load
     has_font = has_font or _has_font
+    which = which or shutil.which
     found: list[str] = []
     for library in LIBRARIES:
         handle = load(library.names)
@@ -108,13 +117,19 @@ def problems(
             break
         if not present:
             found.append(f"The font {family} is missing (Debian/Ubuntu package {package}): {consequence}.")
+    if not any(which(command) for command in OFFICE):
+        found.append(f"LibreOffice is missing (Debian/Ubuntu package {OFFICE_PACKAGE}): the contents of Word "
+                     "downloads have no page numbers.")
+    elif has_font(CARLITO[0]) is False:
+        found.append(f"The font {CARLITO[0]} is missing (Debian/Ubuntu package {CARLITO[1]}): the page "
+                     "numbers of Word contents are laid out with another font than Calibri's metrics.")
     return found
 
 
 def report(found: list[str]) -> str:
     if not found:
-        return "System libraries and fonts for PDF summaries: all present."
-    lines = ["Some system libraries or fonts are missing; Mesa starts anyway:"]
+        return "System libraries, fonts and programs for PDF and Word summaries: all present."
+    lines = ["Some system libraries, fonts or programs are missing; Mesa starts anyway:"]
     lines += [f"  - {line}" for line in found]
     lines.append("Nothing was installed. On Debian or Ubuntu, as root: apt-get install "
                  + " ".join(_packages(found)))
@@ -123,6 +138,7 @@ def report(found: list[str]) -> str:
 
 def _packages(found: list[str]) -> list[str]:
     every = [library.debian for library in LIBRARIES] + [package for _, package, _ in FONTS]
+    every += [OFFICE_PACKAGE, CARLITO[1]]
     return [package for package in every if any(f"package {package}" in line for line in found)] or every
 
 

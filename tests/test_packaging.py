@@ -210,7 +210,8 @@ def fake_machine(tmp_path):
         if sys.argv[1:] == ["-m", "consultations.system"]:
             sys.path.insert(0, {str(ROOT)!r})
             from consultations import system
-            print(system.report(system.problems(load=lambda names: None, has_font=lambda family: False)))
+            print(system.report(system.problems(load=lambda names: None, has_font=lambda family: False,
+                                                which=lambda command: None)))
         """))
     for tool in ("flask", "pip", "pytest"):
         _stub(venv_bin / tool, f'#!/bin/sh\necho "{tool} $*" >> "{calls}"\n')
@@ -278,7 +279,7 @@ class _Pango:
 def test_system_check_names_each_missing_library_and_what_fails():
     from consultations import system
 
-    found = system.problems(load=lambda names: None, has_font=lambda family: False)
+    found = system.problems(load=lambda names: None, has_font=lambda family: False, which=lambda command: None)
     text = system.report(found)
     for library in system.LIBRARIES:
         assert f"{library.label} is missing (Debian/Ubuntu package {library.debian})" in text
@@ -286,6 +287,8 @@ def test_system_check_names_each_missing_library_and_what_fails():
     assert "Word, spreadsheet, CSV, JSON and Markdown will" in text
     assert "The font Noto Color Emoji is missing" in text
     assert "apt-get install libglib2.0-0 libpango-1.0-0" in text
+    assert "LibreOffice is missing (Debian/Ubuntu package libreoffice-writer-nogui)" in text
+    assert "Word downloads have no page numbers" in text
 
 
 def test_system_check_is_quiet_when_everything_is_there_and_flags_an_old_pango():
@@ -294,17 +297,23 @@ def test_system_check_is_quiet_when_everything_is_there_and_flags_an_old_pango()
     def load(names):
         return _Pango(15012) if "libpango-1.0.so.0" in names else object()
 
-    assert system.problems(load=load, has_font=lambda family: True) == []
+    def which(command):
+        return f"/usr/bin/{command}"
+
+    assert system.problems(load=load, has_font=lambda family: True, which=which) == []
     assert "all present" in system.report([])
+    no_carlito = system.problems(load=load, has_font=lambda family: family != "Carlito", which=which)
+    assert len(no_carlito) == 1 and "fonts-crosextra-carlito" in no_carlito[0]
 
     def old(names):
         return _Pango(14204) if "libpango-1.0.so.0" in names else object()
 
-    (problem,) = system.problems(load=old, has_font=lambda family: True)
+    (problem,) = system.problems(load=old, has_font=lambda family: True, which=which)
     assert "Pango 1.42 is too old" in problem and "1.44 or later" in problem
     only_subsetter = system.problems(
         load=lambda names: None if "libharfbuzz-subset.so.0" in names else object(),
         has_font=lambda family: True,
+        which=which,
     )
     assert len(only_subsetter) == 1 and "PDF downloads still work" in only_subsetter[0]
     assert "apt-get install libharfbuzz-subset0" in system.report(only_subsetter)
@@ -314,4 +323,4 @@ def test_system_check_on_this_machine_runs_and_never_fails():
     result = subprocess.run([sys.executable, "-m", "consultations.system"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "PDF summaries" in result.stdout or "Mesa starts anyway" in result.stdout
+    assert "PDF and Word summaries: all present" in result.stdout or "Mesa starts anyway" in result.stdout
