@@ -210,3 +210,70 @@ def test_readme_screenshots_in_spanish_and_arabic(chromium, server_url, demo_sit
                     page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}-{width}.png"), full_page=True)
             finally:
                 context.close()
+
+
+# Summary tables at 360 px (issue 12): a heading or cell whose word is broken over two
+# lines ("Bu / pr" for "Buenas prácticas"), a cell whose text is cut off, or a table wider
+# than the screen with no visible cue to scroll it.
+SUMMARY_TABLES_JS = """() => {
+  const problems = [];
+  const brokenWord = (cell) => {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const re = /[^\\s\\-\u2010]+/g;  // a word, up to a space or a hyphen (where it may wrap)
+      for (let m = re.exec(node.data); m; m = re.exec(node.data)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (lines.size > 1) return m[0];
+      }
+    }
+    return null;
+  };
+  for (const table of document.querySelectorAll('main table')) {
+    const name = (table.caption ? table.caption.textContent : 'table').trim().slice(0, 50);
+    const wrap = table.closest('.table-wrap') || table;
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      const cue = wrap.querySelector('.scroll-cue') || wrap.parentElement.querySelector('.scroll-cue');
+      const r = cue && cue.getBoundingClientRect();
+      if (!r || r.width === 0 || r.height === 0)
+        problems.push(`"${name}": ${wrap.scrollWidth}px wide in ${wrap.clientWidth}px, no visible cue to scroll`);
+    }
+    for (const cell of table.querySelectorAll('th, td')) {
+      const r = cell.getBoundingClientRect();
+      if (r.width <= 1 || r.height <= 1) continue;  // visually hidden (a stacked table's header row)
+      const word = brokenWord(cell);
+      if (word) problems.push(`"${name}": "${word}" broken over two lines in a ${Math.round(r.width)}px cell`);
+      else if (cell.scrollWidth > cell.clientWidth + 1 && getComputedStyle(cell).overflowX !== 'visible')
+        problems.push(`"${name}": "${cell.textContent.trim().slice(0, 30)}" cut off`);
+    }
+    // Stacked on a phone: every value still says what it is (its column's heading).
+    for (const td of table.querySelectorAll('tbody td')) {
+      if (getComputedStyle(td).display === 'table-cell' || td.hasAttribute('colspan')) continue;
+      const label = getComputedStyle(td, '::before').content;
+      if (!label || label === 'none' || label === '""' || label === 'normal')
+        problems.push(`"${name}": a stacked value without its heading`);
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "ar"])
+def test_summary_tables_are_readable_on_a_phone(chromium, server_url, demo_site, lang):
+    context = new_context(chromium, lang, viewport=PHONE)
+    problems: list[str] = []
+    try:
+        page = context.new_page()
+        log_in(page, server_url, demo_site.emails["organiser"])
+        choose_language(page, server_url, lang)
+        for path in (f"/consultations/{demo_site.guadalajara}/summary",):
+            response = page.goto(server_url + path)
+            assert response is not None and response.status == 200, path
+            assert page.locator("main table").count() >= 4, path
+            problems += [f"[{lang}] {path} {p}" for p in page.evaluate(SUMMARY_TABLES_JS)]
+            check_fits(page, f"[{lang}] {path}", problems)
+    finally:
+        context.close()
+    assert not problems, "Summary tables unreadable at 360px:\n" + "\n".join(problems)
