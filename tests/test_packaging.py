@@ -194,7 +194,7 @@ def fake_machine(tmp_path):
         pytest.skip("make is not installed")
     work = tmp_path / "work"
     work.mkdir()
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "setup.py"):
         shutil.copy2(ROOT / name, work / name)
     calls = tmp_path / "calls.log"
     calls.touch()
