@@ -365,3 +365,42 @@ def test_a_closed_consultations_published_summary_is_linked_not_denied(app, make
     response = client_for(app).get(f"/consultations/{consultation.id}/summary")
     assert response.status_code == 404
     assert "has been published" in response.get_data(as_text=True)
+
+
+def test_the_comparison_by_voice_is_on_the_national_page_and_in_its_documents(
+    app, client, make_user, make_consultation, make_contribution, voices
+):
+    """Administrations by governance level against civil society by category: shown on
+    the national compilation's page and written in its Markdown, spreadsheet and Word."""
+    import docx
+    import openpyxl
+
+    from consultations.summaries import exports
+
+    civil = make_consultation(title="Civil-society day", focus=(8,), kind="civil_society_day")
+    admins = make_consultation(title="Inter-administration day", focus=(2,), kind="inter_administration_day")
+    ngo, region = voices("ngo"), voices("public_administration", "regional")
+    for _ in range(3):
+        make_contribution(civil, author=ngo, kind="proposal", objectives=(8,))
+        make_contribution(admins, author=region, kind="challenge", objectives=(2,))
+    heading = "Administrations and civil society compared by objective"
+
+    login(client, make_user(role="reviewer"))
+    page = client.get(f"/summaries/national?c={civil.id}&c={admins.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert heading in html
+    assert "Administrations: Regional" in html or "Administrations: regional" in html.lower()
+
+    compiled = services.compile_national([civil, admins])
+    header, rows = exports.voice_comparison_table(compiled.meta)
+    assert rows[-1][1:] == [3, 3]  # the totals: regional administrations 3, NGOs 3
+    markdown = "".join(exports.markdown_chunks(compiled))
+    assert heading in markdown
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(compiled)))
+    sheet = next(ws for ws in book.worksheets if ws.title.startswith("Comparison by voice"))
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[-1][2:] == [3, 3]
+    word = docx.Document(io.BytesIO(exports.to_docx(compiled)))
+    assert any(p.text == heading for p in word.paragraphs)
+    assert any(header[1] in cell.text for t in word.tables for row in t.rows for cell in row.cells)

@@ -163,6 +163,25 @@ def shown(n, threshold: int) -> str:
     return f"<{threshold}"
 
 
+def voice_comparison_table(meta: dict) -> tuple[list[str], list[list]] | None:
+    """The comparison by voice (administrations by governance level against civil
+    society by category) as one header and rows of counts, the last row the totals; None
+    when the compilation has no such columns. Every writer renders this one shape."""
+    vc = meta.get("voice_comparison") or {}
+    columns = vc.get("columns") or []
+    if not columns:
+        return None
+    header = [_("GCM objective")] + [
+        (_("Administrations") if c["side"] == "administrations" else _("Civil society")) + ": " + c["label"]
+        for c in columns
+    ]
+    rows: list[list] = [
+        [_objective_label(r["objective"]), *r["counts"]] for r in vc["rows"] if any(r["counts"])
+    ]
+    rows.append([_("Total"), *vc["totals"]])
+    return header, rows
+
+
 def value_of(n):
     """A count for a numeric cell: the number, or the marker when it is hidden."""
     return n if hidden_reason(n) is None else None
@@ -526,6 +545,10 @@ def markdown_chunks(compiled) -> Iterator[str]:
             [_("GCM objective"), *titles],
             [[_objective_label(r["objective"]), *(shown(n, t) for n in r["counts"])] for r in meta["comparison"]["rows"]],
         )
+        voices = voice_comparison_table(meta)
+        if voices:
+            yield f"### {_('Administrations and civil society compared by objective')}\n\n"
+            yield _md_table(voices[0], [[r[0], *(shown(n, t) for n in r[1:])] for r in voices[1]])
     yield f"## {_('Good practices')}\n\n"
     any_gp = False
     for c in compiled.good_practices():
@@ -680,6 +703,15 @@ def to_xlsx(compiled, base_url: str = "") -> bytes:
         [_("Objective"), _("Title"), *(inert_html(c["title"]) for c in meta["consultations"])],
         [[r["objective"], objective(r["objective"]).title, *(n(v) for v in r["counts"])] for r in meta["comparison"]["rows"]],
     )
+    voices = voice_comparison_table(meta)
+    if voices:
+        sheet(
+            _("Comparison by voice"),
+            [_("Objective"), _("Title"), *voices[0][1:]],
+            [[r["objective"], objective(r["objective"]).title, *(n(v) for v in r["counts"])]
+             for r in meta["voice_comparison"]["rows"] if any(r["counts"])]
+            + [[None, _("Total"), *(n(v) for v in meta["voice_comparison"]["totals"])]],
+        )
 
     def annex(contributions):
         for c in contributions:
@@ -1303,6 +1335,10 @@ def _build_docx(compiled, charts: list[Chart] | None) -> bytes:
             [[_objective_label(r["objective"]), *(shown(v, t) for v in r["counts"])]
              for r in meta["comparison"]["rows"]],
         )
+        voices = voice_comparison_table(meta)
+        if voices:
+            para(_("Administrations and civil society compared by objective"), bold=True)
+            table(voices[0], [[r[0], *(shown(v, t) for v in r[1:])] for r in voices[1]])
     heading(chapters[index], 1, f"ch{index + 1}")
     any_gp = False
     for c in compiled.good_practices():
