@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audit.routes import bp as audit_bp
     from .consultations.routes import bp as consultations_bp
     from .contributions.routes import bp as contributions_bp
+    from .jobs.routes import bp as jobs_bp
     from .main.routes import bp as main_bp
     from .moderation.routes import bp as moderation_bp
     from .objectives.routes import bp as objectives_bp
@@ -86,6 +87,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for bp in (main_bp, accounts_bp, organisations_bp, consultations_bp, contributions_bp, objectives_bp, roundtables_bp, moderation_bp, audit_bp, summaries_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(jobs_bp)
+
+    from .jobs import queue
+
+    queue.configure(app)  # the job queue these settings name (SQLite file, Redis, immediate)
 
     from . import cli
 

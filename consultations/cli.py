@@ -189,6 +189,25 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Restored {path} into {target}.")
 
+    @app.cli.command("worker")
+    @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1, max=32),
+                  help="Jobs run at the same time (threads of this process; run more processes for more CPUs).")
+    @click.option("--no-periodic", is_flag=True,
+                  help="Do not run the schedules (open/close consultations, recovery, cleanup) in this worker.")
+    def worker_command(workers: int, no_periodic: bool) -> None:
+        """Run background jobs: documents, e-mail and the schedules (until Ctrl-C or SIGTERM).
+
+        The queue is MESA_QUEUE_URL: by default a SQLite file in the instance folder, in
+        production Redis (docs/operations.md). Several workers may serve one queue; only
+        one of them needs the schedules (the others take --no-periodic).
+        """
+        from .jobs import queue
+
+        try:
+            queue.run_worker(app, workers=workers, periodic=not no_periodic)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from exc
+
     @app.cli.command("rerender-markdown")
     def rerender_markdown_command() -> None:
         """Render every stored Markdown text again with today's renderer (after an upgrade

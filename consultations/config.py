@@ -117,4 +117,21 @@ def from_environment(instance_path: str) -> dict:
         "MESA_LIMIT_CODE_ADDRESS": os.environ.get("MESA_LIMIT_CODE_ADDRESS", "30 per 15 minutes"),
         "MESA_LIMIT_MAIL_ACCOUNT": os.environ.get("MESA_LIMIT_MAIL_ACCOUNT", "5 per hour"),
         "MESA_LIMIT_MAIL_ADDRESS": os.environ.get("MESA_LIMIT_MAIL_ADDRESS", "30 per hour"),
+        # Background jobs (consultations/jobs/queue.py): the queue (default: a SQLite file in
+        # the instance folder, no service to run; production: redis://...), its name, where
+        # the files jobs make are kept, and for how long.
+        "MESA_QUEUE_URL": os.environ.get("MESA_QUEUE_URL", ""),
+        "MESA_QUEUE_NAME": os.environ.get("MESA_QUEUE_NAME", "mesa"),
+        "MESA_FILES_DIR": os.environ.get("MESA_FILES_DIR", ""),
+        "MESA_JOB_RETENTION_DAYS": int(os.environ.get("MESA_JOB_RETENTION_DAYS", 7)),
+        # A running job whose worker gave no sign of life for this long is run again.
+        "MESA_JOB_STALE_SECONDS": int(os.environ.get("MESA_JOB_STALE_SECONDS", 120)),
+        "MESA_JOB_HEARTBEAT_SECONDS": float(os.environ.get("MESA_JOB_HEARTBEAT_SECONDS", 10)),
+        "MESA_JOB_MAX_ATTEMPTS": int(os.environ.get("MESA_JOB_MAX_ATTEMPTS", 3)),
+        # Unfinished downloads one person may have at a time.
+        "MESA_JOBS_PER_USER": int(os.environ.get("MESA_JOBS_PER_USER", 5)),
+        # E-mail through the queue: attempts while the mail server is unreachable, and the
+        # first wait (doubling each time, at most an hour).
+        "MESA_MAIL_ATTEMPTS": int(os.environ.get("MESA_MAIL_ATTEMPTS", 8)),
+        "MESA_MAIL_RETRY_SECONDS": float(os.environ.get("MESA_MAIL_RETRY_SECONDS", 60)),
     }

@@ -203,6 +203,12 @@ MATRIX = {
     ("moderation.anonymous_link", "POST"): (
         lambda w: f"/consultations/{w.open.id}/anonymous-link/open", {}, _managers(302)
     ),
+    # Background jobs: a person's downloads are theirs alone (404 for everybody else).
+    ("jobs.index", "GET"): (lambda w: "/downloads", None, _logged_in(200)),
+    ("jobs.show", "GET"): (lambda w: f"/downloads/{w.done_job}", None, {**_all(404), "organiser": 200}),
+    ("jobs.status", "GET"): (lambda w: f"/downloads/{w.done_job}/status.json", None, {**_all(404), "organiser": 200}),
+    ("jobs.file", "GET"): (lambda w: f"/downloads/{w.done_job}/file", None, {**_all(404), "organiser": 200}),
+    ("jobs.retry", "POST"): (lambda w: f"/downloads/{w.failed_job}/retry", {}, {**_all(404), "organiser": 303}),
 }
 
 
@@ -267,13 +273,30 @@ def world(make_user, make_org, make_consultation, make_contribution):
 
     national = summaries.create_national(users["reviewer"], title="National review 2026", consultation_ids=[open_.id])
     db.session.commit()
+    done_job, failed_job = _jobs(organiser, open_)
     return SimpleNamespace(
+        done_job=done_job, failed_job=failed_job,
         national=national,
         users=users, org=org, organiser=organiser, co_organiser=co_organiser, participant=users["participant"],
         draft=draft, open=open_, contribution=contribution, roundtable=roundtable,
         past_roundtable=past_roundtable, registration=registration, council=council, member=member,
         token=token, anonymous=anonymous,
     )
+
+
+def _jobs(owner, consultation):
+    """A Word file the organiser asked for (done), and one that failed."""
+    from consultations.extensions import db
+    from consultations.jobs import services as jobs
+    from consultations.timeutil import utcnow
+
+    params = {"source": "summary", "consultation_id": consultation.id, "fmt": "docx", "locale": "en"}
+    done, failed = jobs.create("document", params, owner=owner), jobs.create("document", params, owner=owner)
+    done.file_path, done.file_size, done.file_sha256 = jobs.store_file(done.id, b"PK not really Word", "docx")
+    done.status, done.finished_at, done.mimetype = "done", utcnow(), "application/octet-stream"
+    failed.status, failed.finished_at, failed.error = "failed", utcnow(), "on purpose"
+    db.session.commit()
+    return done.id, failed.id
 
 
 @pytest.mark.parametrize("role", ROLES)

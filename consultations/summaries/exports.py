@@ -1531,9 +1531,14 @@ def _join_pdf(first: bytes, parts: list, folio, annex_title: str) -> bytes:
     return out.getvalue()
 
 
-def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "") -> bytes:
-    """The report as a PDF: in one go, or in parts laid out in parallel (see above)."""
+def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "", progress=None) -> bytes:
+    """The report as a PDF: in one go, or in parts laid out in parallel (see above).
+    ``progress(fraction, stage)``, when given, hears how far the layout got (background jobs)."""
     from flask import render_template
+
+    def report(fraction: float, stage: str) -> None:
+        if progress is not None:
+            progress(fraction, stage)
 
     meta = compiled.meta
     charts = charts if charts is not None else charts_for(meta)
@@ -1565,6 +1570,7 @@ def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "") -> b
         )
 
     cuts = _annex_cuts(annex, _PDF_FRONT_LINES + sum(_pdf_lines(c["title"]) for c in good_practices))
+    report(0.25, "layout")
     if not cuts:
         return _pdf_render(page(front=True, annex=annex))[0]
 
@@ -1580,6 +1586,11 @@ def to_pdf(compiled, charts: list[Chart] | None = None, base_url: str = "") -> b
     with ThreadPoolExecutor(len(rest)) as pool:  # the threads only wait for the workers
         futures = [pool.submit(_pdf_in_worker, html) for html in rest]
         first, first_pages = _pdf_render(page(front=True, annex=annex[: cuts[0]]))
-        parts = [PdfReader(io.BytesIO(f.result())) for f in futures]
+        report(0.25 + 0.6 / (len(futures) + 1), "layout")
+        parts = []
+        for n, future in enumerate(futures, start=2):
+            parts.append(PdfReader(io.BytesIO(future.result())))
+            report(0.25 + 0.6 * n / (len(futures) + 1), "layout")
+    report(0.9, "joining")
     folio, _folio_pages = _pdf_render(page(folio={"first": first_pages + 1, "pages": sum(len(r.pages) for r in parts)}))
     return _join_pdf(first, parts, PdfReader(io.BytesIO(folio)), chapters[-1])

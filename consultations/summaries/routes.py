@@ -12,7 +12,10 @@ from ..consultations.models import Consultation
 from ..extensions import db
 from ..http import fail, page_number
 from ..i18n import format_count
+from ..jobs.documents import JOB_FORMATS
+from ..jobs.routes import document_download, prepare_after_publish, stored_download
 from . import exports, services
+from . import charts
 from .charts import charts_for
 from .forms import (
     ContributionsFilterForm,
@@ -27,8 +30,10 @@ from .permissions import can_compile, can_keep_national, can_manage_summary, can
 
 bp = Blueprint("summaries", __name__)
 
-# Contributions above which Word and PDF downloads are refused (MESA_SUMMARY_DOCUMENT_LIMIT).
-DOCUMENT_LIMIT = 5_000
+# Contributions above which Word and PDF downloads are refused (MESA_SUMMARY_DOCUMENT_LIMIT):
+# none by default, since background jobs make them (consultations/jobs); an operator may
+# still set one.
+DOCUMENT_LIMIT = 0
 
 
 def _document_limit_from_environment() -> int:
@@ -81,24 +86,30 @@ def _section_or_404(key: str):
     return sec
 
 
+def _refuse_above_limit(compile, fmt: str) -> None:
+    """422 for a Word or PDF file above MESA_SUMMARY_DOCUMENT_LIMIT contributions, when an
+    operator set one (none by default: jobs make them, off the request)."""
+    limit = current_app.config.get("MESA_SUMMARY_DOCUMENT_LIMIT") or _document_limit_from_environment()
+    if fmt not in ("docx", "pdf") or not limit:
+        return
+    compiled = compile()
+    total = services.count_value(compiled.meta["totals"]["contributions"])
+    if total > limit:
+        fail(
+            422,
+            _(
+                "This summary has %(total)s contributions: Word and PDF files are made for up to %(limit)s. "
+                "Download the spreadsheet, CSV, JSON or Markdown, or compile fewer consultations.",
+                total=format_count(total), limit=format_count(limit),
+            ),
+        )
+
+
 def _download(compiled, fmt: str, version: int | None = None) -> Response:
     if fmt not in exports.FORMATS:
         fail(404)
     mimetype = exports.FORMATS[fmt][0]
-    if fmt in ("docx", "pdf"):
-        # Word and PDF are laid out in memory, within the request: bound their size so that
-        # a compilation of 100,000 contributions cannot hold a worker for many minutes.
-        limit = current_app.config.get("MESA_SUMMARY_DOCUMENT_LIMIT") or _document_limit_from_environment()
-        total = services.count_value(compiled.meta["totals"]["contributions"])
-        if total > limit:
-            fail(
-                422,
-                _(
-                    "This summary has %(total)s contributions: Word and PDF files are made for up to %(limit)s. "
-                    "Download the spreadsheet, CSV, JSON or Markdown, or compile fewer consultations.",
-                    total=format_count(total), limit=format_count(limit),
-                ),
-            )
+    _refuse_above_limit(lambda: compiled, fmt)
     headers = {"Content-Disposition": exports.content_disposition(compiled.meta, fmt)}
     if fmt == "csv":
         body = stream_with_context(exports.csv_chunks(compiled))
@@ -113,6 +124,12 @@ def _download(compiled, fmt: str, version: int | None = None) -> Response:
     else:
         body = exports.to_pdf(compiled, base_url=request.url_root)
     return Response(body, mimetype=mimetype, headers=headers)
+
+
+@bp.get("/charts/<key>.png")
+def chart(key: str):
+    """A summary chart, drawn once and kept (summaries/charts.py): pages show it by URL."""
+    return charts.response(key)
 
 
 # -- one consultation ------------------------------------------------------------------
@@ -177,6 +194,9 @@ def download(consultation_id: int, fmt: str):
         fail(403, _("Only the organisers of this consultation and reviewers can download its live summary."))
     if fmt not in exports.FORMATS:
         fail(404)
+    if fmt in JOB_FORMATS:  # made by a background job: its page, or the file when ready
+        _refuse_above_limit(lambda: services.compile_for_viewer(consultation, current_user), fmt)
+        return document_download({"source": "summary", "consultation_id": consultation.id}, fmt, current_user)
     return _download(services.compile_for_viewer(consultation, current_user), fmt)
 
 
@@ -305,8 +325,10 @@ def publish(consultation_id: int):
         return render_template("summaries/publish_error.html", consultation=consultation, form=form, message=str(exc),
                                back=url_for("summaries.show", consultation_id=consultation.id)), 422
     db.session.commit()
-    flash(_("Version %(number)s of the summary is published.", number=version.number), "success")
-    return redirect(url_for("summaries.version", consultation_id=consultation.id, number=version.number))
+    number = version.number
+    prepare_after_publish(version, consultation)  # its Word, PDF and spreadsheet files, made by jobs
+    flash(_("Version %(number)s of the summary is published.", number=number), "success")
+    return redirect(url_for("summaries.version", consultation_id=consultation.id, number=number))
 
 
 # -- published versions ---------------------------------------------------------------------
@@ -356,6 +378,9 @@ def version_download(consultation_id: int, number: int, fmt: str):
     version = _version_or_404(consultation, number)
     if fmt not in exports.FORMATS:
         fail(404)
+    if fmt in JOB_FORMATS:  # made once, by a job, then served from storage
+        _refuse_above_limit(lambda: services.Compiled.from_document(version.document), fmt)
+        return stored_download(version, fmt)
     return _download(services.Compiled.from_document(version.document), fmt)
 
 
@@ -401,6 +426,9 @@ def national_download(fmt: str):
         fail(404)
     if not selected:
         fail(422 if status == 422 or "c" in request.args else 400, _("Choose at least one consultation to compile."))
+    if fmt in JOB_FORMATS:
+        _refuse_above_limit(lambda: services.compile_national(selected), fmt)
+        return document_download({"source": "national", "ids": [c.id for c in selected]}, fmt, current_user)
     return _download(services.compile_national(selected), fmt)
 
 
