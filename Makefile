@@ -82,9 +82,13 @@ system-packages:
 check-system: install
 	@$(BIN)/python -m consultations.system
 
+# The job worker (Word, PDF and spreadsheet files, e-mail, the schedules) runs beside the
+# development server, on the SQLite queue in instance/, and stops with it (Ctrl-C).
 run: install check-system
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test browser system-packages

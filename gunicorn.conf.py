@@ -2,6 +2,13 @@
 # The access log leaves out the client address (%(h)s) for every request: people who
 # contribute without an account must leave no trace, and the other routes do not need it.
 accesslog = "-"
+
+# No web request does heavy work: Word, PDF and spreadsheet files are made by the job
+# workers (flask --app app worker), so a request that takes longer than this is stuck.
+# The worker is then killed and replaced (the client gets an error, the others carry on);
+# on SIGTERM (deploy, restart) requests in flight get graceful_timeout seconds to finish.
+timeout = 30
+graceful_timeout = 20
 access_log_format = '- - %(t)s "%(r)s" %(s)s %(b)s %(L)ss'
 
 
