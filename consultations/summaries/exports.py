@@ -703,8 +703,8 @@ def to_xlsx(compiled, base_url: str = "") -> bytes:
         [_("Objective"), _("Title"), *(inert_html(c["title"]) for c in meta["consultations"])],
         [[r["objective"], objective(r["objective"]).title, *(n(v) for v in r["counts"])] for r in meta["comparison"]["rows"]],
     )
-    voices = voice_comparison_table(meta)
-    if voices:
+    voices = voice_comparison_table(meta) if len(meta["consultations"]) > 1 else None
+    if voices:  # like the Word and Markdown chapter: a compilation of several consultations
         sheet(
             _("Comparison by voice"),
             [_("Objective"), _("Title"), *voices[0][1:]],
