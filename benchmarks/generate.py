@@ -20,6 +20,9 @@ or not exist yet) and filled with N contributions over M consultations (default 
 - summaries: every visible consultation has one, a few are published through the real
   service, and a saved national summary over 50 consultations.
 
+Pre-aggregated tables are kept by the database's own triggers (see the objective_counts
+migration), which fire for these bulk inserts too.
+
 Rows are written in bulk (``executemany`` on SQLite, ``COPY`` on PostgreSQL) with
 explicit ids; afterwards every PostgreSQL sequence is set to its table's largest id, so
 the database accepts writes, and the planner statistics are refreshed (ANALYZE).
@@ -547,30 +550,10 @@ def generate(url: str, contributions: int, consultations: int = 500, big: int | 
         start = time.perf_counter()
         _publish_some(plan, stats)
         say(f"published {len(stats['published_versions'])} versions and a national summary in {time.perf_counter() - start:.1f} s")
-        _rebuild_aggregates(say)
         db.session.remove()
         db.engine.dispose()
     stats["url"] = url
     return stats
-
-
-def _rebuild_aggregates(say) -> None:
-    """Pre-aggregated tables (if the schema has any) are filled by their own service from
-    the rows written above, as an upgrade of a populated database would."""
-    import importlib
-
-    for module, name in (("consultations.objectives.services", "rebuild_counts"),
-                         ("consultations.contributions.services", "rebuild_counts")):
-        try:
-            fn = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-        start = time.perf_counter()
-        fn()
-        from consultations.extensions import db
-
-        db.session.commit()
-        say(f"{module}.{name} in {time.perf_counter() - start:.1f} s")
 
 
 def main(argv=None) -> None:
