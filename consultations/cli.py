@@ -194,7 +194,9 @@ def init_app(app: Flask) -> None:
                   help="Jobs run at the same time (threads of this process; run more processes for more CPUs).")
     @click.option("--no-periodic", is_flag=True,
                   help="Do not run the schedules (open/close consultations, recovery, cleanup) in this worker.")
-    def worker_command(workers: int, no_periodic: bool) -> None:
+    @click.option("--nice", default=10, show_default=True, type=click.IntRange(min=0, max=19),
+                  help="Lower CPU priority for the jobs, so that web requests on the same machine go first.")
+    def worker_command(workers: int, no_periodic: bool, nice: int) -> None:
         """Run background jobs: documents, e-mail and the schedules (until Ctrl-C or SIGTERM).
 
         The queue is MESA_QUEUE_URL: by default a SQLite file in the instance folder, in
@@ -204,7 +206,7 @@ def init_app(app: Flask) -> None:
         from .jobs import queue
 
         try:
-            queue.run_worker(app, workers=workers, periodic=not no_periodic)
+            queue.run_worker(app, workers=workers, periodic=not no_periodic, nice=nice)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
 

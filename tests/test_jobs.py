@@ -90,9 +90,10 @@ class Workers:
         return "\n".join(Path(p.log_path).read_text(errors="replace")[-3000:] for p in self.procs)
 
 
-@pytest.fixture(params=BACKENDS)
-def workers(request, app, tmp_path):
-    backend = request.param
+def start_queue(app, tmp_path, backend: str = "sqlite") -> Workers:
+    """Point ``app`` at a queue of its own (a SQLite file, or a uniquely named Redis
+    queue) and files in ``tmp_path``; the returned pool starts workers with the same
+    settings and database."""
     name = f"mesa-test-{uuid.uuid4().hex[:10]}"
     url = f"sqlite:///{tmp_path / 'queue.sqlite3'}" if backend == "sqlite" else "redis://127.0.0.1:6379/0"
     settings = {
@@ -114,14 +115,23 @@ def workers(request, app, tmp_path):
         MESA_RATELIMIT_ENABLED="0",
         PYTHONUNBUFFERED="1",
     )
-    pool = Workers(app, tmp_path, env)
-    yield pool
+    return Workers(app, tmp_path, env)
+
+
+def stop_queue(app, pool: Workers) -> None:
     pool.stop()
     try:
         queue.huey.storage.flush_all()
     finally:
         app.config["MESA_QUEUE_URL"] = ""
         queue.configure(app)
+
+
+@pytest.fixture(params=BACKENDS)
+def workers(request, app, tmp_path):
+    pool = start_queue(app, tmp_path, request.param)
+    yield pool
+    stop_queue(app, pool)
 
 
 def _fresh(job_id: int) -> Job:

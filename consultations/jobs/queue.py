@@ -90,9 +90,13 @@ def app_context():
         yield _worker_app
 
 
-def run_worker(app: Flask, workers: int = 1, periodic: bool = True) -> None:
-    """Run the consumer in this process until SIGINT/SIGTERM (``flask worker``)."""
+def run_worker(app: Flask, workers: int = 1, periodic: bool = True, nice: int = 0) -> None:
+    """Run the consumer in this process until SIGINT/SIGTERM (``flask worker``). ``nice``:
+    lower this process's CPU priority (and that of the WeasyPrint processes it starts), so
+    that on a shared machine web requests go first."""
     global _worker_app
+    if nice:
+        os.nice(nice)
     from . import tasks  # noqa: F401  (register the tasks)
 
     if huey.immediate:
