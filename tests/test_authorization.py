@@ -95,6 +95,11 @@ MATRIX = {
     ("contributions.create", "GET"): (lambda w: f"/consultations/{w.open.id}/contribute", None, _logged_in(200)),
     ("contributions.create", "POST"): (lambda w: f"/consultations/{w.open.id}/contribute", {}, _logged_in(422)),
     ("contributions.show", "GET"): (lambda w: f"/contributions/{w.contribution.id}", None, _all(200)),
+    # The challenge picker's search: the challenges of a consultation its visitor may see; a
+    # draft's are secret (404, as the draft: tests/test_scale_pages.py checks the open one too).
+    ("contributions.challenges", "GET"): (
+        lambda w: f"/consultations/{w.draft.id}/challenges?q=a", None, _managers(200, others=404, anonymous=404)
+    ),
     ("contributions.edit", "GET"): (lambda w: f"/contributions/{w.contribution.id}/edit", None, {**_logged_in(403), "author": 200}),
     ("contributions.edit", "POST"): (lambda w: f"/contributions/{w.contribution.id}/edit", {}, {**_logged_in(403), "author": 422}),
     ("contributions.withdraw", "POST"): (lambda w: f"/contributions/{w.contribution.id}/withdraw", {}, {**_logged_in(403), "author": 302}),

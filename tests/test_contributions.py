@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -85,7 +87,8 @@ def test_proposal_answers_challenges_and_challenge_shows_them(client, auth, make
     foreign = make_contribution(other, kind="challenge", title="Elsewhere")
     auth.login(make_user())
     form = client.get(f"/consultations/{consultation.id}/contribute?answers={challenge.id}").get_data(as_text=True)
-    assert f'<option selected value="{challenge.id}">' in form or f'value="{challenge.id}" selected' in form
+    # The picker shows the challenge chosen, ticked (a checkbox since issue 14, no longer a <select>).
+    assert re.search(rf'<input checked id="answers-\d+" name="answers" type="checkbox" value="{challenge.id}">', form)
     response = client.post(
         f"/consultations/{consultation.id}/contribute", data=_form(answers=[str(challenge.id)])
     )

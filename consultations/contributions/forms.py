@@ -3,14 +3,14 @@ from __future__ import annotations
 import secrets
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..consultations.forms import objective_choices
-from ..forms import MultiCheckboxField, choices, no_control_characters, strip_filter, translated
+from ..forms import MultiCheckboxField, choices, database_ids, no_control_characters, strip_filter, translated
 from ..markdown import MAX_MARKDOWN_LENGTH
 from ..reference import CONTRIBUTION_KINDS, GOVERNANCE_LEVELS, LANGUAGES, STAKEHOLDER_CATEGORIES, objectives, principles
-from .services import MAX_TITLE_LENGTH
+from .services import MAX_ANSWERS, MAX_TITLE_LENGTH
 from flask_babel import gettext as _, lazy_gettext as _l
 
 
@@ -37,11 +37,20 @@ class ContributionForm(FlaskForm):
         validators=[DataRequired(message=_l("Tag at least one GCM objective."))],
     )
     principles = MultiCheckboxField(_l("Guiding principles (optional)"), validators=[Optional()])
-    answers = SelectMultipleField(
+    # Only the chosen challenges and the matches of a search are choices (never every
+    # challenge of the consultation); the service checks that each is an open challenge
+    # of the same consultation.
+    answers = MultiCheckboxField(
         _l("Challenges this proposal answers (optional)"),
         coerce=int,
-        validators=[Optional()],
-        description=_l("Only for proposals. Hold Ctrl (or Cmd) to choose several."),
+        validate_choice=False,
+        validators=[Optional(), database_ids],
+    )
+    challenge_q = StringField(
+        _l("Find challenges to answer"),
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=200), no_control_characters],
+        description=_l("A few words of the challenge's title, or its number."),
     )
     language = SelectField(
         _l("Language of this contribution"),
@@ -62,18 +71,27 @@ class ContributionForm(FlaskForm):
         default="migrant_association",
     )
 
-    def __init__(self, *args, challenge_choices=(), language_choices=(), **kwargs):
+    def __init__(self, *args, language_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.language.choices = choices(language_choices)
         self.objectives.choices = objective_choices()
         self.principles.choices = choices((p.key, p.title) for p in principles())
-        self.answers.choices = choices(challenge_choices)
+        self.answers.choices = []
+
+    def set_challenges(self, chosen, matches=()) -> None:
+        """The challenges shown: ``chosen`` ((id, title), ticked) then the ``matches`` of a
+        search that are not chosen already."""
+        shown = dict(chosen)
+        self.answers.choices = choices([*chosen, *((i, t) for i, t in matches if i not in shown)])
+        self.answers.data = [i for i, _title in chosen]
 
     def validate_answers(self, field):
         from wtforms.validators import ValidationError
 
         if field.data and self.kind.data != "proposal":
             raise ValidationError(_("Only a proposal can answer challenges."))
+        if len(field.data or ()) > MAX_ANSWERS:
+            raise ValidationError(_("A proposal answers at most %(max)s challenges.", max=MAX_ANSWERS))
 
 
 class WithdrawForm(FlaskForm):

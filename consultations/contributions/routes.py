@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -12,7 +12,7 @@ from .. import permissions
 from ..consultations.http import visible_or_404
 from ..consultations.models import Consultation
 from ..extensions import db, limiter
-from ..http import fail
+from ..http import fail, id_argument
 from ..i18n import current_locale
 from . import services
 from ..reference import LANGUAGES
@@ -24,13 +24,13 @@ bp = Blueprint("contributions", __name__)
 
 
 def _visible_contribution_or_404(contribution_id: int) -> Contribution:
+    # Not the proposals answering a challenge: there can be thousands (services.answering_page).
     return visible_or_404(
         Contribution,
         contribution_id,
         selectinload(Contribution.objectives),
         selectinload(Contribution.principles),
         selectinload(Contribution.answers),
-        selectinload(Contribution.answered_by),
     )
 
 
@@ -68,9 +68,31 @@ def _to_contribution(contribution: Contribution):
     return redirect(url_for("contributions.show", contribution_id=contribution.id))
 
 
+def _searching() -> bool:
+    """The form was sent with its "find challenges" button (the picker without JavaScript):
+    show it again, everything typed kept, with the matches; save nothing."""
+    return request.method == "POST" and "find_challenges" in request.form
+
+
 def _form_page(form: ContributionForm, consultation: Consultation, contribution: Contribution | None = None):
+    exclude_id = contribution.id if contribution else None
+    chosen = services.challenges_by_ids(consultation, form.answers.data or [], exclude_id=exclude_id)
+    matches, more = [], None
+    searched = _searching()
+    if searched:
+        matches, more = services.find_challenges(
+            consultation, form.challenge_q.data, before=id_argument(request.form.get("find_challenges")),
+            exclude_id=exclude_id,
+        )
+    form.set_challenges(chosen, matches)
+    picker = {
+        "url": url_for("contributions.challenges", consultation_id=consultation.id, exclude=exclude_id),
+        "searched": searched,
+        "matches": len(matches),
+        "more": more,
+    }
     return render_template(
-        "contributions/form.html", form=form, consultation=consultation, contribution=contribution
+        "contributions/form.html", form=form, consultation=consultation, contribution=contribution, picker=picker,
     ), (422 if form.errors else 200)
 
 
@@ -81,17 +103,14 @@ def create(consultation_id: int):
     refusal = permissions.contribution_refusal(current_user, consultation)
     if refusal:
         fail(403, refusal)
-    form = ContributionForm(
-        challenge_choices=services.challenge_choices(consultation),
-        language_choices=services.language_choices(consultation),
-    )
+    form = ContributionForm(language_choices=services.language_choices(consultation))
     if request.method == "GET":
         form.language.data = services.default_language(consultation, current_locale())
-        answer = request.args.get("answers", type=int)
-        if answer and any(answer == choice.value for choice in form.answers.choices):
+        answer = id_argument(request.args.get("answers"))
+        if answer and services.challenges_by_ids(consultation, [answer]):
             form.kind.data = "proposal"
             form.answers.data = [answer]
-    if form.validate_on_submit():
+    if not _searching() and form.validate_on_submit():
         try:
             contribution = services.submit_contribution(
                 consultation, current_user, **_fields(form), **_on_behalf_fields(form),
@@ -114,14 +133,40 @@ def create(consultation_id: int):
     return _form_page(form, consultation)
 
 
+@bp.get("/consultations/<int:consultation_id>/challenges")
+def challenges(consultation_id: int):
+    """The challenge picker's matches (JSON): open challenges of a consultation the
+    visitor may see whose title contains ``q`` (or whose number is ``q``), newest first,
+    a page at a time (``before`` is the ``next`` of the previous page)."""
+    consultation = visible_or_404(Consultation, consultation_id)
+    q = request.args.get("q", "")
+    if len(q) > 200:
+        return jsonify(error=_("Search with 200 characters at most.")), 400
+    cursors = {}
+    for name in ("before", "exclude"):
+        raw = request.args.get(name, "")
+        cursors[name] = id_argument(raw) if raw else None
+        if raw and cursors[name] is None:
+            return jsonify(error=_("“%(name)s” takes the number of a contribution.", name=name)), 400
+    rows, more = services.find_challenges(consultation, q, before=cursors["before"], exclude_id=cursors["exclude"])
+    response = jsonify(results=[{"id": i, "title": title} for i, title in rows], next=more)
+    response.headers["Cache-Control"] = "private, max-age=30"
+    return response
+
+
 @bp.get("/contributions/<int:contribution_id>")
 def show(contribution_id: int):
     contribution = _visible_contribution_or_404(contribution_id)
     from ..roundtables.services import discussed_at
 
+    answering, answering_next = [], None
+    if contribution.kind == "challenge":
+        answering, answering_next = services.answering_page(contribution, id_argument(request.args.get("after")))
     return render_template(
         "contributions/show.html",
         contribution=contribution,
+        answering=answering,
+        answering_next=answering_next,
         consultation=contribution.consultation,
         discussed=discussed_at(contribution) if contribution.kind == "challenge" else [],
         withdraw_form=WithdrawForm(),
@@ -135,10 +180,7 @@ def edit(contribution_id: int):
     if not permissions.can_edit_contribution(current_user, contribution):
         fail(403, _("Only its author can change a contribution, and only while the consultation is open."))
     consultation = contribution.consultation
-    form = ContributionForm(
-        challenge_choices=services.challenge_choices(consultation, exclude_id=contribution.id),
-        language_choices=services.language_choices(consultation),
-    )
+    form = ContributionForm(language_choices=services.language_choices(consultation))
     if request.method == "GET":
         form.kind.data = contribution.kind
         form.title.data = contribution.title
@@ -148,7 +190,7 @@ def edit(contribution_id: int):
         form.answers.data = [c.id for c in contribution.answers]
         form.name_organisation.data = contribution.name_organisation
         form.language.data = contribution.language
-    if form.validate_on_submit():
+    if not _searching() and form.validate_on_submit():
         try:
             services.update_contribution(contribution, current_user, **_fields(form))
         except services.ContributionError as exc:

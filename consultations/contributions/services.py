@@ -25,7 +25,7 @@ from ..reference import (
     principles_by_key,
 )
 from ..timeutil import today
-from .models import Contribution, ContributionObjective, ContributionPrinciple
+from .models import Contribution, ContributionObjective, ContributionPrinciple, proposal_answers
 from flask_babel import gettext as _
 
 MAX_TITLE_LENGTH = 200
@@ -103,6 +103,8 @@ def clean_fields(consultation: Consultation, kind, title, body, objectives, prin
     if challenge_ids:
         if kind != "proposal":
             raise ContributionError(_("Only a proposal can answer challenges."), "answers")
+        if len(challenge_ids) > MAX_ANSWERS:
+            raise ContributionError(_("A proposal answers at most %(max)s challenges.", max=MAX_ANSWERS), "answers")
         challenges = list(
             db.session.scalars(
                 select(Contribution).where(
@@ -437,17 +439,73 @@ def withdraw_contribution(contribution: Contribution, editor) -> Contribution:
     return contribution
 
 
-def challenge_choices(consultation: Consultation, exclude_id: int | None = None) -> list[tuple[int, str]]:
-    stmt = (
-        select(Contribution.id, Contribution.title)
-        .where(
-            Contribution.consultation_id == consultation.id,
-            Contribution.kind == "challenge",
-            Contribution.status == "active",
-        )
-        .order_by(Contribution.title)
+# -- the challenge picker of the contribute form ---------------------------------------
+# The form never lists every challenge of a consultation (a national one holds
+# thousands): it shows the ones chosen and the matches of a search, a page at a time.
+
+CHALLENGE_PAGE = 20
+MAX_ANSWERS = 50
+
+
+def _open_challenges(consultation: Consultation):
+    return select(Contribution.id, Contribution.title).where(
+        Contribution.consultation_id == consultation.id,
+        Contribution.kind == "challenge",
+        Contribution.status == "active",
     )
-    return [(row.id, row.title) for row in db.session.execute(stmt) if row.id != exclude_id]
+
+
+def find_challenges(
+    consultation: Consultation, q: str | None = None, *, before: int | None = None,
+    exclude_id: int | None = None, limit: int = CHALLENGE_PAGE,
+) -> tuple[list[tuple[int, str]], int | None]:
+    """Open challenges of ``consultation`` whose title contains ``q`` (or whose number is
+    ``q``), newest first, ``limit`` at a time: ((id, title) pairs, the ``before`` of the
+    next page or None). One query, bounded whatever the number of challenges."""
+    stmt = _open_challenges(consultation)
+    q = " ".join("".join(ch for ch in (q or "") if ch.isprintable() or ch.isspace()).split())[:200]
+    if q:
+        number = q.lstrip("#")
+        match = Contribution.title.icontains(q, autoescape=True)
+        if number.isascii() and number.isdigit() and len(number) <= 10:
+            match = or_(match, Contribution.id == int(number))
+        stmt = stmt.where(match)
+    if before:
+        stmt = stmt.where(Contribution.id < before)
+    if exclude_id:
+        stmt = stmt.where(Contribution.id != exclude_id)
+    rows = [(row.id, row.title) for row in db.session.execute(stmt.order_by(Contribution.id.desc()).limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1][0] if more and rows else None)
+
+
+def challenges_by_ids(consultation: Consultation, ids, exclude_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, title) of the open challenges of ``consultation`` among ``ids`` (at most
+    MAX_ANSWERS of them), in the order given: what a form shows as chosen."""
+    wanted = [i for i in dict.fromkeys(int(i) for i in ids or ()) if 0 < i <= 2**31 - 1 and i != exclude_id]
+    wanted = wanted[:MAX_ANSWERS]
+    if not wanted:
+        return []
+    titles = {row.id: row.title for row in db.session.execute(_open_challenges(consultation).where(Contribution.id.in_(wanted)))}
+    return [(i, titles[i]) for i in wanted if i in titles]
+
+
+ANSWERING_PAGE = 30
+
+
+def answering_page(challenge: Contribution, after: int | None = None, per_page: int = ANSWERING_PAGE):
+    """The active proposals that answer ``challenge``, a page at a time in id order:
+    (proposals, the ``after`` of the next page or None). One query whatever their number."""
+    stmt = (
+        select(Contribution)
+        .join(proposal_answers, proposal_answers.c.proposal_id == Contribution.id)
+        .where(proposal_answers.c.challenge_id == challenge.id, Contribution.status == "active")
+    )
+    if after:
+        stmt = stmt.where(Contribution.id > after)
+    rows = list(db.session.scalars(stmt.order_by(Contribution.id).limit(per_page + 1)))
+    return rows[:per_page], (rows[per_page - 1].id if len(rows) > per_page else None)
 
 
 def browse(

@@ -2,7 +2,7 @@
 pre-moderation (approve before publication). Every organiser action is audited."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
@@ -96,21 +96,19 @@ def set_premoderation(consultation: Consultation, enabled: bool, actor) -> Consu
 
 def queue(consultation: Consultation):
     """Contributions needing a decision: pending approval, or with open reports;
-    also hidden ones (to restore). Their open reports come from :func:`open_reasons`."""
-    open_flags = (
-        select(Flag.contribution_id, func.count().label("reports"))
-        .where(Flag.resolved.is_(False))
-        .group_by(Flag.contribution_id)
-        .subquery()
-    )
+    also hidden ones (to restore). Their open reports come from :func:`open_reasons`.
+
+    Driven by the consultation's own rows (its pending and hidden ones by the
+    (consultation, status) index) and the open reports (a few, by the ``resolved``
+    index): nothing here reads every report or every contribution of the site."""
+    reported = select(Flag.contribution_id).where(Flag.resolved.is_(False))
     return (
         select(Contribution)
-        .outerjoin(open_flags, open_flags.c.contribution_id == Contribution.id)
         .where(
             Contribution.consultation_id == consultation.id,
             or_(
                 Contribution.status.in_(("pending", "hidden")),
-                and_(Contribution.status == "active", open_flags.c.reports > 0),
+                and_(Contribution.status == "active", Contribution.id.in_(reported)),
             ),
         )
         .options(selectinload(Contribution.objectives))

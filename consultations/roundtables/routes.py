@@ -14,7 +14,7 @@ from ..contributions.services import ContributionError, clean_language, language
 from ..extensions import db
 from ..reference import category_label
 from ..forms import choices
-from ..http import fail, page_number
+from ..http import fail, id_argument, page_number
 from ..organisations.services import all_organisations_choices
 from . import ics, services
 from .forms import (
@@ -160,6 +160,11 @@ def show(roundtable_id: int):
     if current_user.is_authenticated:
         mine = list(db.session.scalars(services.registrations_of(roundtable, registrant=current_user)))
     previous = services.previous_roundtable(roundtable)
+    # Both lists a page at a time (keyset: "after" the last id shown), whatever their size.
+    raised, raised_next = services.raised_page(roundtable, id_argument(request.args.get("after")))
+    carried, carried_next = services.carried_forward_to(
+        roundtable, id_argument(request.args.get("carried_after")), per_page=services.RAISED_PAGE
+    )
     return render_template(
         "roundtables/show.html",
         roundtable=roundtable,
@@ -171,8 +176,10 @@ def show(roundtable_id: int):
         counts=services.registration_counts(roundtable),
         names=services.public_names(roundtable),
         attendance=services.attendance([roundtable.id]),
-        raised=list(db.session.scalars(services.contributions_at(roundtable))),
-        carried=services.carried_forward_to(roundtable),
+        raised=raised,
+        raised_next=raised_next,
+        carried=carried,
+        carried_next=carried_next,
         previous=previous,
         can_download_ics=manager or bool(mine),
         action_form=ActionForm(),

@@ -525,15 +525,35 @@ def capture_contribution(
     return contribution
 
 
+RAISED_PAGE = 30
+
+
+def keyset_page(stmt, after: int | None, per_page: int) -> tuple[list, int | None]:
+    """One page of ``stmt`` (rows of Contribution, in id order) after the id ``after``:
+    (the rows, the ``after`` of the next page or None). One query (plus the statement's
+    eager loads) whatever the page: no OFFSET, no count."""
+    if after:
+        stmt = stmt.where(Contribution.id > after)
+    rows = list(db.session.scalars(stmt.order_by(Contribution.id).limit(per_page + 1)))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    return rows, (rows[-1].id if more else None)
+
+
 def contributions_at(roundtable: Roundtable):
+    """The active contributions raised at ``roundtable``, in the order they were taken
+    (use :func:`keyset_page` for a page of them)."""
     from sqlalchemy.orm import selectinload
 
     return (
         select(Contribution)
         .where(Contribution.roundtable_id == roundtable.id, Contribution.status == "active")
         .options(selectinload(Contribution.objectives))
-        .order_by(Contribution.created_at, Contribution.id)
     )
+
+
+def raised_page(roundtable: Roundtable, after: int | None = None, per_page: int = RAISED_PAGE):
+    return keyset_page(contributions_at(roundtable), after, per_page)
 
 
 # -- continuity -----------------------------------------------------------------------
@@ -567,15 +587,17 @@ def open_challenges_of(roundtable: Roundtable) -> list[Contribution]:
     )
 
 
-def carried_forward_to(roundtable: Roundtable) -> list[Contribution]:
-    return list(
-        db.session.scalars(
-            select(Contribution)
-            .join(ChallengeDiscussion, ChallengeDiscussion.contribution_id == Contribution.id)
-            .where(ChallengeDiscussion.roundtable_id == roundtable.id, Contribution.status == "active")
-            .order_by(Contribution.created_at, Contribution.id)
-        )
+def carried_forward_to(roundtable: Roundtable, after: int | None = None, per_page: int | None = None):
+    """The challenges carried forward to ``roundtable``: all of them, or (``per_page``)
+    one page of them as (rows, the ``after`` of the next page or None)."""
+    stmt = (
+        select(Contribution)
+        .join(ChallengeDiscussion, ChallengeDiscussion.contribution_id == Contribution.id)
+        .where(ChallengeDiscussion.roundtable_id == roundtable.id, Contribution.status == "active")
     )
+    if per_page is not None:
+        return keyset_page(stmt, after, per_page)
+    return list(db.session.scalars(stmt.order_by(Contribution.created_at, Contribution.id)))
 
 
 def carry_forward(target: Roundtable, challenge_ids) -> int:
