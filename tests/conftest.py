@@ -78,6 +78,8 @@ def app(database_url, tmp_path):
             # Laying every Word download out again in LibreOffice costs seconds: only the
             # tests of the contents' page numbers switch it on.
             "MESA_WORD_PAGE_NUMBERS": False,
+            # Charts drawn once and kept (summaries/charts.py): a cache of the test's own.
+            "MESA_CHART_CACHE_DIR": str(tmp_path / "charts"),
         }
     )
     app.test_client_class = IsolatedClient

@@ -3,6 +3,7 @@ questionnaire, versions and publishing, national compilation, privacy."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -140,7 +141,14 @@ def test_summary_page_shows_contributions_grouped_with_provenance(
     assert "5. " in html and "16. " in html  # grouped under each objective
     assert "Objectives in focus that received no input" in html
     assert "Good practices" in html
-    assert "data:image/png;base64," in html and 'alt="Bar chart of contributions' in html
+    # The charts are shown by URL (drawn once and kept, issue 14), with their text alternatives.
+    assert 'alt="Bar chart of contributions' in html
+    chart_urls = re.findall(r'<img src="(/charts/[0-9a-f]{64}\.png)"', html)
+    assert len(chart_urls) == 2
+    for url in chart_urls:
+        picture = client.get(url)
+        assert picture.status_code == 200 and picture.mimetype == "image/png"
+        assert picture.data.startswith(b"\x89PNG")
 
 
 # -- 2. whose voice ------------------------------------------------------------------------
