@@ -27,3 +27,4 @@ from .accounts.models import AccountToken  # noqa: F401,E402
 from .audit.models import AuditEvent  # noqa: F401,E402
 from .summaries.models import SectionPin, Summary, SummarySection, SummaryVersion  # noqa: F401,E402
 from .jobs.models import Job  # noqa: F401,E402
+from .objectives.models import ObjectiveCount  # noqa: F401,E402

@@ -1,5 +1,5 @@
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from consultations.extensions import db
 
@@ -155,10 +155,19 @@ def test_query_counts_constant_as_data_grows(app, make_user, make_org, make_cons
     authors = [make_user(organisation=make_org(category=c)) for c in ("ngo", "migrant_association")] + [make_user()]
     _bulk_contributions(consultation, 20, authors)
     _queries(app, "/healthz")  # the first request of a process also checks the schema version
-    urls = [f"/consultations/{consultation.id}", f"/consultations/{consultation.id}?objective=16&kind=challenge", "/objectives/16", "/objectives/", "/"]
+    other = make_consultation()  # grows too: the filtered list of the first must not see it
+    _bulk_contributions(other, 5, authors)
+    from consultations.contributions.models import Contribution
+
+    newest = db.session.scalar(select(func.max(Contribution.id)))
+    urls = [f"/consultations/{consultation.id}", f"/consultations/{consultation.id}?objective=16&kind=challenge", "/objectives/16", "/objectives/", "/",
+            # Issue 14: the filtered list in one consultation, the objective pages' filters and deep (keyset) pages.
+            f"/consultations/{consultation.id}?kind=proposal&objective=8", "/objectives/16?kind=proposal",
+            "/objectives/16?category=ngo&language=en", f"/objectives/16?after={newest - 3}", f"/objectives/16?before={newest - 10}"]
     small = {url: _queries(app, url) for url in urls}
     small_organiser = _queries(app, f"/consultations/{consultation.id}", login=organiser)
     _bulk_contributions(consultation, 1980, authors)
+    _bulk_contributions(other, 1000, authors)
     large = {url: _queries(app, url) for url in urls}
     for url in urls:
         assert large[url] == small[url], (url, _queries(app, url, statements=True))

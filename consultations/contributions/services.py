@@ -536,11 +536,24 @@ def browse(
     if language in LANGUAGES:
         stmt = stmt.where(Contribution.language == language)
     if objective:
-        stmt = stmt.where(
-            Contribution.id.in_(
-                select(ContributionObjective.contribution_id).where(ContributionObjective.objective == objective)
+        if consultation is not None:
+            # Inside one consultation the plan starts from the consultation's contributions
+            # and checks each one's objective by primary key: with IN (...) SQLite walked
+            # the objective's index across every consultation (issue 14).
+            stmt = stmt.where(
+                select(ContributionObjective.contribution_id)
+                .where(
+                    ContributionObjective.contribution_id == Contribution.id,
+                    ContributionObjective.objective == objective,
+                )
+                .exists()
             )
-        )
+        else:
+            stmt = stmt.where(
+                Contribution.id.in_(
+                    select(ContributionObjective.contribution_id).where(ContributionObjective.objective == objective)
+                )
+            )
     if q:
         stmt = stmt.where(
             or_(

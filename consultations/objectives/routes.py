@@ -3,9 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from ..contributions.forms import ContributionFilterForm
-from ..contributions.services import browse
-from ..extensions import db
-from ..http import fail, page_number
+from ..http import fail, id_argument
 from ..reference import objective as get_objective
 from . import services
 
@@ -24,10 +22,10 @@ def show(number: int):
         fail(404)
     filters = ContributionFilterForm(request.args)
     values = filters.values()
-    values["objective"] = number
-    pagination = db.paginate(
-        browse(**values), page=page_number(request.args.get("page")), per_page=20, error_out=False
-    )
-    return render_template(
-        "objectives/show.html", objective=objective, filters=filters, pagination=pagination
-    )
+    values.pop("objective", None)
+    # Pages are turned by keyset (?after= / ?before= a contribution number): an odd one is
+    # ignored, and the first page shown.
+    before = id_argument(request.args.get("before"))
+    after = None if before else id_argument(request.args.get("after"))
+    page = services.objective_page(number, after=after, before=before, **values)
+    return render_template("objectives/show.html", objective=objective, filters=filters, page=page)
