@@ -87,6 +87,10 @@ class Contribution(db.Model):
         CheckConstraint("status IN ('active', 'withdrawn', 'hidden', 'pending')", name="status"),
         CheckConstraint(f"stakeholder_category IN ({_categories})", name="category"),
         Index("ix_contributions_consultation_status_created", "consultation_id", "status", "created_at"),
+        # Pages a roundtable's contributions in id order, and the challenge picker a
+        # consultation's open challenges newest first, without reading other rows (issue 14).
+        Index("ix_contributions_roundtable_status_id", "roundtable_id", "status", "id"),
+        Index("ix_contributions_consultation_kind_status_id", "consultation_id", "kind", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
