@@ -10,7 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from consultations.contributions import services
-from consultations.contributions.models import Contribution, ContributionObjective, Flag, proposal_answers
+from consultations.contributions.models import (
+    Contribution,
+    ContributionObjective,
+    Flag,
+    proposal_answers,
+)
 from consultations.extensions import db
 
 from .conftest import PASSWORD

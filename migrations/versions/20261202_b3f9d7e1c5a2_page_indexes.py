@@ -9,7 +9,6 @@ Create Date: 2026-12-02 10:00:00
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = 'b3f9d7e1c5a2'
 down_revision = 'e4b8c1d2a3f5'
