@@ -40,6 +40,9 @@ MATRIX = {
     ("main.home", "GET"): (lambda w: "/", None, _all(200)),
     ("main.about", "GET"): (lambda w: "/about", None, _all(200)),
     ("main.healthz", "GET"): (lambda w: "/healthz", None, _all(200)),
+    # A summary chart is reached by an unguessable key (an HMAC of its published inputs)
+    # that only the page showing it gives out: an unknown key is a 404 for everyone.
+    ("summaries.chart", "GET"): (lambda w: "/charts/" + "0" * 64 + ".png", None, _all(404)),
     # The language switcher: an empty form changes nothing and goes back (with a message).
     ("main.set_language", "POST"): (lambda w: "/language", {}, _all(302)),
     ("static", "GET"): (lambda w: "/static/style.css", None, _all(200)),
