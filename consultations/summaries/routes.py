@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from ..consultations.http import managed_or_403, visible_or_404
 from ..consultations.models import Consultation
 from ..extensions import db
-from ..http import fail, page_number
+from ..http import MAX_ID, fail, page_number
 from ..i18n import format_count
 from ..jobs.documents import JOB_FORMATS
 from ..jobs.routes import document_download, prepare_after_publish, stored_download
@@ -487,7 +487,7 @@ def national_new():
     _keeper()
     form = NationalSummaryForm(revision=0)
     if request.method == "GET":
-        form.c.data = [i for i in (request.args.getlist("c", type=int) or []) if i > 0][: services.MAX_SELECTION]
+        form.c.data = [i for i in (request.args.getlist("c", type=int) or []) if 0 < i <= MAX_ID][: services.MAX_SELECTION]
         form.privacy_threshold.data = services.strictest_threshold(form.c.data)
         form.migrant_min_percent.data = services.Settings.migrant_min_percent
         form.dominance_max_percent.data = services.Settings.dominance_max_percent
