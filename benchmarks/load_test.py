@@ -62,9 +62,21 @@ def _wait(port: int, seconds: float = 60) -> None:
     raise RuntimeError(f"gunicorn on {port} did not answer /healthz")
 
 
+def _env(checkout: str, url: str) -> dict:
+    return dict(os.environ, PYTHONPATH=checkout, DATABASE_URL=url, SECRET_KEY="load-test",
+                MESA_INSTANCE_PATH=tempfile.mkdtemp(prefix="mesa-load-"), MESA_RATELIMIT_ENABLED="0")
+
+
+def upgrade(checkout: str, url: str, log) -> None:
+    """Bring the database to the checkout's latest migration (others may have been added
+    since it was generated; the app refuses to serve an outdated schema)."""
+    code = ("from flask_migrate import upgrade; from consultations import create_app; app = create_app();"
+            "ctx = app.app_context(); ctx.push(); upgrade()")
+    subprocess.run([sys.executable, "-c", code], cwd=checkout, env=_env(checkout, url), stdout=log, stderr=log, check=True)
+
+
 def start(checkout: str, url: str, port: int, workers: int, log) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=checkout, DATABASE_URL=url, SECRET_KEY="load-test",
-               MESA_INSTANCE_PATH=tempfile.mkdtemp(prefix="mesa-load-"), MESA_RATELIMIT_ENABLED="0")
+    env = _env(checkout, url)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     return subprocess.Popen(
         [gunicorn, "-c", "gunicorn.conf.py", "-w", str(workers), "-b", f"127.0.0.1:{port}", "app:app"],
@@ -147,11 +159,15 @@ def main() -> None:
             results[page] = {}
             for name, checkout, url, proposal in sides:
                 port = _free_port()
+                upgrade(checkout, url, log)
                 server = start(checkout, url, port, args.workers, log)
                 try:
                     _wait(port)
                     cookie = login(port, who) if who else None
                     r = run_hey(port, path.format(proposal=proposal), cookie, args.clients, args.duration)
+                except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                    print(f"{page} [{name}]: not measured: {exc}", file=sys.stderr, flush=True)
+                    r = dict(ok=0, failed=0, rps=0.0, p50=None, p95=None, statuses={}, raw=str(exc))
                 finally:
                     stop(server)
                 results[page][name] = r
