@@ -135,6 +135,10 @@ def _proposal(url: str, checkout: str) -> int:
     return int(out.stdout.strip())
 
 
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--side", action="append", required=True, help="name=checkout:database URL")
@@ -182,8 +186,7 @@ def main() -> None:
         row = [page]
         for n in names:
             r = by[n]
-            fmt = (lambda v: "-" if v is None else f"{v * 1000:.0f} ms")
-            row += [f"{r['rps']:.1f}", fmt(r["p50"]), fmt(r["p95"]), f"{r['failed']} of {r['ok'] + r['failed']}"]
+            row += [f"{r['rps']:.1f}", _ms(r["p50"]), _ms(r["p95"]), f"{r['failed']} of {r['ok'] + r['failed']}"]
         print("| " + " | ".join(row) + " |")
 
 

@@ -50,7 +50,11 @@ def scratch_url(tmp_path):
 
 
 def test_generated_database_has_the_shape_and_accepts_writes(scratch_url, tmp_path, monkeypatch):
-    from consultations.contributions.models import Contribution, ContributionObjective, proposal_answers
+    from consultations.contributions.models import (
+        Contribution,
+        ContributionObjective,
+        proposal_answers,
+    )
     from consultations.roundtables.models import Registration
 
     monkeypatch.setenv("MESA_INSTANCE_PATH", str(tmp_path / "instance"))
