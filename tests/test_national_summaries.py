@@ -103,7 +103,9 @@ def test_a_reviewer_keeps_a_national_summary_with_narrative_pins_drops_and_order
     assert sections["4"]["proposed_count"] == 2  # three challenges, one dropped
 
     # Word: the narrative and the cited contributions.
-    text = _docx_text(client.get(f"{base}/download.docx").data)
+    word = client.get(f"{base}/download.docx")  # a job's stored file (immediate queue): close it
+    text = _docx_text(word.data)
+    word.close()
     assert "Rescue at sea works." in text
     assert text.index("Good practice 16") < text.index("Good practice 8")
     assert "Challenge 2" in text
@@ -245,3 +247,120 @@ def test_forms_need_the_csrf_token(csrf_app, make_user, two):
     response = _create(client, "No token", [civil.id])
     assert response.status_code in (400, 422)
     assert db.session.scalar(db.select(db.func.count()).select_from(Summary)) == 0
+
+
+# -- downloads made by background jobs (issue 13) ---------------------------------------------
+@pytest.fixture
+def queued(app, tmp_path):
+    """A real queue with no worker: a download's job waits, and the test runs it with
+    services.execute (what a worker does)."""
+    from consultations.jobs import queue
+
+    app.config.update(MESA_QUEUE_URL=f"sqlite:///{tmp_path / 'queue.sqlite3'}", MESA_FILES_DIR=str(tmp_path / "files"))
+    queue.configure(app)
+    yield
+    queue.huey.storage.flush_all()
+    app.config["MESA_QUEUE_URL"] = ""
+    queue.configure(app)
+
+
+def _get(client, url, **kwargs):
+    """GET, read the body and close the response (a stored file's response holds it open)."""
+    response = client.get(url, **kwargs)
+    response.get_data()
+    response.close()
+    return response
+
+
+def _job(job_id):
+    from consultations.jobs.models import Job
+
+    db.session.rollback()
+    db.session.expire_all()
+    return db.session.get(Job, job_id)
+
+
+def test_a_saved_national_summarys_word_file_is_made_by_a_job(app, client, auth, make_user, two, queued):
+    from consultations.jobs import services as jobs
+
+    civil, admins, gps, *_ = two
+    reviewer = make_user(role="reviewer")
+    summary = services.create_national(reviewer, title="National review by job", consultation_ids=[civil.id, admins.id])
+    services.update_section(summary, "3", seen_revision=summary.revision, text="Narrative **kept**.", objectives=None)
+    db.session.commit()
+    auth.login(reviewer)
+    response = client.get(f"/summaries/national/{summary.id}/download.docx")
+    # The request makes nothing: it answers with the job's page.
+    assert response.status_code == 303
+    page_url = response.headers["Location"]
+    job_id = int(page_url.rsplit("/", 1)[1])
+    job = _job(job_id)
+    assert job.status == "queued" and job.params["source"] == "national_summary"
+    assert job.params["summary_id"] == summary.id and job.owner_id == reviewer.id
+    page = client.get(page_url)
+    assert page.status_code == 200 and "National review by job" in page.get_data(as_text=True)
+    # Asking again while it waits queues nothing new.
+    assert client.get(f"/summaries/national/{summary.id}/download.docx").headers["Location"] == page_url
+    assert jobs.execute(job_id) == "done"
+    response = client.get(f"/downloads/{job_id}/file")
+    assert response.status_code == 200
+    text = _docx_text(response.data)
+    assert "Narrative kept." in text and "Good practice 8" in text
+    response.close()
+    # Nobody else sees it: another reviewer, an organiser, a participant.
+    for user in (make_user(role="reviewer"), two[4], make_user()):
+        auth.logout()
+        auth.login(user)
+        assert client.get(page_url).status_code == 404
+        assert client.get(f"/downloads/{job_id}/file").status_code == 404
+
+
+def test_a_national_summary_job_fails_when_its_owner_may_no_longer_keep_them(app, make_user, two, queued):
+    from consultations.jobs import services as jobs
+
+    civil, *_ = two
+    reviewer = make_user(role="reviewer")
+    summary = services.create_national(reviewer, title="T", consultation_ids=[civil.id])
+    db.session.commit()
+    job = jobs.create("document", {"source": "national_summary", "summary_id": summary.id, "fmt": "xlsx",
+                                   "locale": "en"}, owner=reviewer)
+    reviewer.role = "participant"
+    db.session.commit()
+    assert jobs.execute(job.id) == "failed"
+    assert "no longer read this national summary" in _job(job.id).error
+    assert jobs.may_see(_job(job.id), reviewer) is False
+
+
+def test_a_published_national_version_is_made_once_and_served_again(app, client, auth, make_user, two):
+    from consultations.jobs.models import Job
+
+    civil, *_ = two
+    reviewer = make_user(role="reviewer")
+    summary = services.create_national(reviewer, title="Frozen national", consultation_ids=[civil.id])
+    db.session.commit()
+    auth.login(reviewer)
+    assert client.post(f"/summaries/national/{summary.id}/publish",
+                       data={"revision": str(summary.revision), "note": ""}).status_code == 302
+    url = f"/summaries/national/{summary.id}/versions/1/download.xlsx"
+    first = _get(client, url)  # immediate queue (tests): made at once, by a job of nobody's
+    assert first.status_code == 200 and first.data.startswith(b"PK")
+    etag = first.headers["ETag"]
+    first.close()
+    stored = db.session.scalars(db.select(Job)).all()
+    assert len(stored) == 1 and stored[0].owner_id is None and stored[0].params["source"] == "version"
+    second = _get(client, url)
+    assert second.status_code == 200 and second.headers["ETag"] == etag and second.data == first.data
+    second.close()
+    assert _get(client, url, headers={"If-None-Match": etag}).status_code == 304
+    assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 1  # nothing made again
+    # Another reviewer reads the stored file and its page; organisers and participants do not.
+    auth.logout()
+    auth.login(make_user(role="reviewer"))
+    assert _get(client, url).status_code == 200
+    assert _get(client, f"/downloads/{stored[0].id}").status_code == 200
+    for user in (two[4], make_user()):
+        auth.logout()
+        auth.login(user)
+        assert _get(client, url).status_code == 403
+        assert _get(client, f"/downloads/{stored[0].id}").status_code == 404
+        assert _get(client, f"/downloads/{stored[0].id}/file").status_code == 404

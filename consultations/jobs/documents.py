@@ -1,8 +1,9 @@
 """Document jobs: the Word, PDF and spreadsheet files of a live summary, a national
 compilation or a published version, made by a worker with progress.
 
-Parameters (``job.params``): ``source`` ("summary", "national" or "version") with
-``consultation_id`` / ``ids`` / ``version_id``, ``fmt`` (docx, pdf, xlsx), ``locale`` (the
+Parameters (``job.params``): ``source`` ("summary", "national", "national_summary" or
+"version") with ``consultation_id`` / ``ids`` / ``summary_id`` (a saved national summary) /
+``version_id`` (a published version of a consultation's summary or of a national one), ``fmt`` (docx, pdf, xlsx), ``locale`` (the
 file's language) and ``base_url`` (for the links in the file). The owner is the person
 who asked; the files of published versions belong to nobody and are kept.
 """
@@ -22,7 +23,7 @@ from ..permissions import can_view_consultation
 from ..summaries import exports
 from ..summaries import services as summaries
 from ..summaries.models import Summary, SummaryVersion
-from ..summaries.permissions import can_read_live_summary, can_read_published_summary
+from ..summaries.permissions import can_keep_national, can_read_live_summary, can_read_published_summary
 from .services import JobError, Kind, Output, register
 
 # Formats made by a job (the others stream within the request).
@@ -76,12 +77,22 @@ def _consultation(consultation_id: int) -> Consultation:
     return consultation
 
 
-def _version(version_id: int) -> tuple[SummaryVersion, Consultation]:
+def _national(summary_id: int) -> Summary:
+    summary = summaries.get_national(summary_id)
+    if summary is None:
+        raise JobError(str(_l("This national summary no longer exists.")))
+    return summary
+
+
+def _version(version_id: int) -> tuple[SummaryVersion, Summary, Consultation | None]:
+    """A published version, its summary and its consultation (None: a national summary's)."""
     version = db.session.get(SummaryVersion, version_id)
-    if version is None:
+    summary = db.session.get(Summary, version.summary_id) if version is not None else None
+    if version is None or summary is None:
         raise JobError(str(_l("This version no longer exists.")))
-    summary = db.session.get(Summary, version.summary_id)
-    return version, _consultation(summary.consultation_id)
+    if summary.is_national:
+        return version, summary, None
+    return version, summary, _consultation(summary.consultation_id)
 
 
 def may_see(job, user) -> bool:
@@ -94,8 +105,13 @@ def may_see(job, user) -> bool:
         if params["source"] == "national":
             summaries.resolve_selection(user, params["ids"])
             return True
+        if params["source"] == "national_summary":
+            _national(params["summary_id"])
+            return can_keep_national(user)
         if params["source"] == "version":
-            _version_, consultation = _version(params["version_id"])
+            _version_, _summary, consultation = _version(params["version_id"])
+            if consultation is None:  # a saved national summary's: reviewers and admins only
+                return can_keep_national(user)
             return can_view_consultation(user, consultation) and can_read_published_summary(user, consultation)
     except (JobError, summaries.SelectionRefused, KeyError):
         return False
@@ -109,8 +125,14 @@ def label(job) -> str:
         if params["source"] == "summary":
             return str(_l("%(format)s of the summary of “%(title)s”", format=fmt,
                           title=_consultation(params["consultation_id"]).title))
+        if params["source"] == "national_summary":
+            return str(_l("%(format)s of the national summary “%(title)s”", format=fmt,
+                          title=_national(params["summary_id"]).title))
         if params["source"] == "version":
-            version, consultation = _version(params["version_id"])
+            version, summary, consultation = _version(params["version_id"])
+            if consultation is None:
+                return str(_l("%(format)s of version %(number)s of the national summary “%(title)s”", format=fmt,
+                              number=version.number, title=summary.title))
             return str(_l("%(format)s of version %(number)s of the summary of “%(title)s”", format=fmt,
                           number=version.number, title=consultation.title))
         return str(_l("%(format)s of a national compilation of %(n)s consultations", format=fmt, n=len(params["ids"])))
@@ -154,8 +176,13 @@ def _compiled(job, owner):
         except summaries.SelectionRefused as exc:
             raise JobError(str(exc)) from None
         return summaries.compile_national(selected)
+    if source == "national_summary":
+        summary = _national(params["summary_id"])
+        if owner is None or not can_keep_national(owner):
+            raise JobError(str(_l("You may no longer read this national summary.")))
+        return summaries.compile_national_summary(summary)
     if source == "version":
-        version, _consultation_ = _version(params["version_id"])
+        version, _summary, _consultation_ = _version(params["version_id"])
         return summaries.Compiled.from_document(version.document)
     raise JobError(f"Unknown source {source!r}.")
 

@@ -133,7 +133,7 @@ def document_download(params: dict, fmt: str, owner) -> Response:
     from .documents import live_key
 
     params = _params(params, fmt)
-    ident = params.get("consultation_id") or ",".join(str(i) for i in params.get("ids", ()))
+    ident = params.get("consultation_id") or params.get("summary_id") or ",".join(str(i) for i in params.get("ids", ()))
     key = live_key(params["source"], ident, fmt, params["locale"])
     job = services.reusable(key, owner)
     if job is None:
@@ -188,11 +188,12 @@ def prepare_version_files(version, formats, locales) -> list[int]:
     return ids
 
 
-def prepare_after_publish(version, consultation) -> int:
+def prepare_after_publish(version, consultation=None) -> int:
     """After a version is published (and committed): queue its files in the formats and
     languages the organiser ticked (``prepare_formats``, ``prepare_locales``; without the
-    form's ``prepare`` field: every format, in the consultation's language). Nothing with
-    an immediate queue (tests): the files are made on the first download instead."""
+    form's ``prepare`` field: every format, in the consultation's language, or in the
+    current language for a national summary, ``consultation`` None). Nothing with an
+    immediate queue (tests): the files are made on the first download instead."""
     from ..i18n import INTERFACE_LANGUAGES, current_locale
     from .documents import JOB_FORMATS
 
@@ -203,7 +204,8 @@ def prepare_after_publish(version, consultation) -> int:
         locales = [code for code in INTERFACE_LANGUAGES if code in request.form.getlist("prepare_locales")]
     else:
         formats = list(JOB_FORMATS)
-        locales = [consultation.language if consultation.language in INTERFACE_LANGUAGES else current_locale()]
+        language = getattr(consultation, "language", None)
+        locales = [language if language in INTERFACE_LANGUAGES else current_locale()]
     ids = prepare_version_files(version, formats, locales)
     db.session.commit()
     for job_id in ids:

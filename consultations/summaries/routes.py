@@ -629,7 +629,9 @@ def national_publish(summary_id: int):
         db.session.rollback()
         return render_template("summaries/publish_error.html", form=form, message=str(exc), back=back), 422
     db.session.commit()
-    flash(_("Version %(number)s of the national summary is published.", number=version.number), "success")
+    number = version.number
+    prepare_after_publish(version)  # its Word, PDF and spreadsheet files, made by jobs
+    flash(_("Version %(number)s of the national summary is published.", number=number), "success")
     return redirect(back)
 
 
@@ -639,6 +641,9 @@ def national_summary_download(summary_id: int, fmt: str):
     summary = _national_or_404(summary_id)
     if fmt not in exports.FORMATS:
         fail(404)
+    if fmt in JOB_FORMATS:  # made by a background job: its page, or the file when ready
+        _refuse_above_limit(lambda: services.compile_national_summary(summary), fmt)
+        return document_download({"source": "national_summary", "summary_id": summary.id}, fmt, current_user)
     return _download(services.compile_national_summary(summary), fmt)
 
 
@@ -649,4 +654,7 @@ def national_version_download(summary_id: int, number: int, fmt: str):
     version = services.get_version(summary, number)
     if version is None or fmt not in exports.FORMATS:
         fail(404)
+    if fmt in JOB_FORMATS:  # made once, by a job, then served from storage (ETag, 304)
+        _refuse_above_limit(lambda: services.Compiled.from_document(version.document), fmt)
+        return stored_download(version, fmt)
     return _download(services.Compiled.from_document(version.document), fmt)
