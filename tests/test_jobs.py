@@ -496,3 +496,17 @@ def test_cleanup_deletes_expired_jobs_and_their_files(app, workers, make_user):
     assert services.cleanup() == 1
     assert not old_path.exists()
     assert _fresh(old.id) is None and services.path_of(_fresh(kept.id)) is not None
+
+
+# -- "My downloads" in the navigation ------------------------------------------------------
+def test_my_downloads_is_in_the_navigation_of_signed_in_people(app, client, make_user):
+    nav = '<a href="/downloads"'
+    assert nav not in _get(client, "/").get_data(as_text=True)
+    _login(client, make_user())
+    home = _get(client, "/").get_data(as_text=True)
+    header = home.split("</nav>", 1)[0]
+    assert nav in header and "My downloads" in header
+    # In the person's language, and marked as the current page on the list itself.
+    assert "Mis descargas" in _get(client, "/?lang=es").get_data(as_text=True).split("</nav>", 1)[0]
+    listing = _get(client, "/downloads").get_data(as_text=True).split("</nav>", 1)[0]
+    assert '<a href="/downloads" aria-current="page">' in listing
