@@ -274,9 +274,12 @@ def test_no_download_contradicts_or_gives_away_what_another_part_hides(
     from openpyxl import load_workbook
 
     response = client.get(f"/consultations/{consultation.id}/summary/download.xlsx")
-    workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    data = response.get_data()
+    response.close()  # the stored file is served from disk: close it
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
     sheet = workbook["Contributions"]
     cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+    workbook.close()
     assert not any("Org diaspora" in v or "Org academia" in v or v in ("diaspora_organisation", "academia") for v in cells)
     # Every figure of the page is the compiled one.
     page = client.get(f"/consultations/{consultation.id}/summary").get_data(as_text=True)
