@@ -277,16 +277,14 @@ def section(consultation_id: int, key: str):
     ), status
 
 
-@bp.post("/consultations/<int:consultation_id>/summary/sections/<key>/pins")
-@login_required
-def pin(consultation_id: int, key: str):
-    consultation = _managed(consultation_id)
-    _section_or_404(key)
+def _save_pin(target, key: str) -> None:
+    """Pin, drop or clear a contribution in a section of a consultation's summary or of a
+    national summary (the form posted), committing; a stale revision is flashed back."""
     form = PinForm()
     if not form.validate_on_submit():
         fail(400, _("Choose a contribution and pin, drop or clear; reload the page if it is old."))
     try:
-        services.set_pin(consultation, key, form.contribution_id.data, form.action.data, seen_revision=form.revision.data)
+        services.set_pin(target, key, form.contribution_id.data, form.action.data, seen_revision=form.revision.data)
     except services.SummaryConflict as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -296,6 +294,14 @@ def pin(consultation_id: int, key: str):
     else:
         db.session.commit()
         flash(_pin_message(form.action.data), "success")
+
+
+@bp.post("/consultations/<int:consultation_id>/summary/sections/<key>/pins")
+@login_required
+def pin(consultation_id: int, key: str):
+    consultation = _managed(consultation_id)
+    _section_or_404(key)
+    _save_pin(consultation, key)
     return redirect(url_for("summaries.section", consultation_id=consultation.id, key=key))
 
 
@@ -595,20 +601,7 @@ def national_section(summary_id: int, key: str):
 def national_pin(summary_id: int, key: str):
     summary = _national_or_404(summary_id)
     _section_or_404(key)
-    form = PinForm()
-    if not form.validate_on_submit():
-        fail(400, _("Choose a contribution and pin, drop or clear; reload the page if it is old."))
-    try:
-        services.set_pin(summary, key, form.contribution_id.data, form.action.data, seen_revision=form.revision.data)
-    except services.SummaryConflict as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    except services.SummaryError as exc:
-        db.session.rollback()
-        fail(422, str(exc))
-    else:
-        db.session.commit()
-        flash(_pin_message(form.action.data), "success")
+    _save_pin(summary, key)
     return redirect(url_for("summaries.national_section", summary_id=summary.id, key=key))
 
 
