@@ -217,6 +217,7 @@ MATRIX = {
     ("jobs.status", "GET"): (lambda w: f"/downloads/{w.done_job}/status.json", None, {**_all(404), "organiser": 200}),
     ("jobs.file", "GET"): (lambda w: f"/downloads/{w.done_job}/file", None, {**_all(404), "organiser": 200}),
     ("jobs.retry", "POST"): (lambda w: f"/downloads/{w.failed_job}/retry", {}, {**_all(404), "organiser": 303}),
+    ("jobs.notify_me", "POST"): (lambda w: f"/downloads/{w.done_job}/notify", {}, {**_all(404), "organiser": 303}),
 }
 
 

@@ -510,3 +510,130 @@ def test_my_downloads_is_in_the_navigation_of_signed_in_people(app, client, make
     assert "Mis descargas" in _get(client, "/?lang=es").get_data(as_text=True).split("</nav>", 1)[0]
     listing = _get(client, "/downloads").get_data(as_text=True).split("</nav>", 1)[0]
     assert '<a href="/downloads" aria-current="page">' in listing
+
+
+# -- "e-mail me a link when it is ready" -----------------------------------------------------
+def test_an_email_with_a_link_to_the_page_is_sent_once_in_the_persons_language(app, client, workers, summary):
+    from consultations.jobs import notify
+    from consultations.mail import outbox
+
+    consultation, organiser = summary
+    organiser.locale = "es"
+    db.session.commit()
+    app.config.update(MESA_MAIL_BACKEND="memory", MESA_BASE_URL="https://mesa.example.org")
+    box = outbox()
+    box.clear()
+    _login(client, organiser)  # no worker started: the job waits
+    response = _get(client, f"/consultations/{consultation.id}/summary/download.docx?lang=en")
+    assert response.status_code == 303
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = _get(client, f"/downloads/{job_id}").get_data(as_text=True)
+    assert 'name="notify"' in page and f'action="/downloads/{job_id}/notify"' in page
+    assert _get(client, f"/downloads/{job_id}/notify").status_code == 405  # asking is a POST
+    response = client.post(f"/downloads/{job_id}/notify", data={"notify": "y"})
+    assert response.status_code == 303
+    assert _fresh(job_id).params["notify"] == [organiser.id]
+    assert '<input checked id="notify" name="notify" type="checkbox"' in _get(client, f"/downloads/{job_id}").get_data(as_text=True)
+    assert box == [] and _fresh(job_id).status == "queued"  # (and the test's reading transaction ended)
+    assert services.execute(job_id) == "done"
+    assert len(box) == 1
+    mail = box[0]
+    assert mail.to == organiser.email
+    # In the account's language (the file itself was asked for in English).
+    assert "Word del resumen de «Jobs consultation»" in mail.subject + mail.body
+    assert f"https://mesa.example.org/downloads/{job_id}\n" in mail.body
+    assert f"/downloads/{job_id}/file" not in mail.body  # a link to the page, never the file
+    # Never twice: the request is taken when the mail is queued.
+    assert "notify" not in _fresh(job_id).params
+    assert notify.send_when_finished(job_id) == 0
+    assert len(box) == 1
+    # Asking once it is finished sends nothing and says so.
+    response = client.post(f"/downloads/{job_id}/notify", data={"notify": "y"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "notify" not in _fresh(job_id).params and len(box) == 1
+
+
+def test_unticking_cancels_the_email_and_others_cannot_ask_for_it(app, client, workers, make_user):
+    from consultations.mail import outbox
+
+    app.config.update(MESA_MAIL_BACKEND="memory")
+    box = outbox()
+    box.clear()
+    owner = make_user()
+    job_id = _submit("test.steps", {"steps": 0, "sleep": 0}, owner=owner)
+    _login(client, owner)
+    client.post(f"/downloads/{job_id}/notify", data={"notify": "y"})
+    assert _fresh(job_id).params["notify"] == [owner.id]
+    client.post(f"/downloads/{job_id}/notify", data={})
+    assert "notify" not in _fresh(job_id).params
+    other = _login(app.test_client(), make_user())
+    assert other.post(f"/downloads/{job_id}/notify", data={"notify": "y"}).status_code == 404
+    assert app.test_client().post(f"/downloads/{job_id}/notify", data={"notify": "y"}).status_code == 404
+    assert "notify" not in _fresh(job_id).params
+    assert services.execute(job_id) == "done"
+    assert box == []
+
+
+def test_a_failed_job_mails_its_page_too_when_asked(app, client, workers, make_user, tmp_path):
+    from consultations.mail import outbox
+
+    app.config.update(MESA_MAIL_BACKEND="memory", MESA_BASE_URL="https://mesa.example.org/")
+    box = outbox()
+    box.clear()
+    owner = make_user()
+    job_id = _submit("test.fails", {"marker": str(tmp_path / "absent")}, owner=owner)
+    _login(client, owner)
+    owner_id = owner.id  # read now: reloading it later would open a transaction of the test's
+    client.post(f"/downloads/{job_id}/notify", data={"notify": "y"})
+    assert _fresh(job_id).params["notify"] == [owner_id]
+    assert services.execute(job_id) == "failed"
+    assert len(box) == 1
+    assert "could not be made" in box[0].subject and "The test job failed on purpose." in box[0].body
+    assert box[0].body.rstrip().endswith(f"\nhttps://mesa.example.org/downloads/{job_id}")  # no "//" either
+
+
+def test_the_notify_form_needs_the_csrf_token(csrf_app, make_user, tmp_path):
+    owner = make_user()
+    job = services.create("test.steps", {"steps": 0, "sleep": 0}, owner=owner)
+    db.session.commit()
+    client = _login(csrf_app.test_client(), owner)
+    assert client.post(f"/downloads/{job.id}/notify", data={"notify": "y"}).status_code == 400
+    assert "notify" not in _fresh(job.id).params
+
+
+# -- a failed job's page ---------------------------------------------------------------------
+def _crashes(job, progress):
+    raise RuntimeError("psycopg.OperationalError at /srv/mesa/secret.py line 12")
+
+
+def _refuses(job, progress):
+    raise services.JobError("No <b>bold</b> reason.")
+
+
+services.register("test.crashes", services.Kind(run=_crashes, may_see=lambda job, user: True, label=lambda job: "Crashes"))
+services.register("test.refuses", services.Kind(run=_refuses, may_see=lambda job, user: True, label=lambda job: "Refuses"))
+
+
+def test_a_failed_jobs_page_says_why_clearly_and_keeps_the_technical_text_in_the_log(app, client, make_user, caplog):
+    owner = make_user()
+    job = services.create("test.crashes", {}, owner=owner)
+    db.session.commit()
+    with caplog.at_level("ERROR", logger="consultations.jobs.services"):
+        assert services.execute(job.id) == "failed"
+    assert "secret.py" in caplog.text  # the technical text: in the log
+    assert "secret.py" not in _fresh(job.id).error
+    _login(client, owner)
+    page = _get(client, f"/downloads/{job.id}").get_data(as_text=True)
+    assert ("The file could not be made: an unexpected error in the program. Try again; if it fails again, "
+            f"tell the platform’s administrators (reference #{job.id}).") in page
+    assert "secret.py" not in page and "OperationalError" not in page
+    status = _get(client, f"/downloads/{job.id}/status.json").get_json()
+    assert status["error"] == "an unexpected error in the program"
+    # A job's own reason is shown (escaped), with the same advice.
+    refused = services.create("test.refuses", {}, owner=owner)
+    db.session.commit()
+    services.execute(refused.id)
+    page = _get(client, f"/downloads/{refused.id}").get_data(as_text=True)
+    assert ("The file could not be made: No &lt;b&gt;bold&lt;/b&gt; reason. Try again; if it fails again, "
+            f"tell the platform’s administrators (reference #{refused.id}).") in page
+    assert "<b>bold</b>" not in page

@@ -283,7 +283,7 @@ def _job(job_id):
 def test_a_saved_national_summarys_word_file_is_made_by_a_job(app, client, auth, make_user, two, queued):
     from consultations.jobs import services as jobs
 
-    civil, admins, gps, *_ = two
+    civil, admins, *_ = two
     reviewer = make_user(role="reviewer")
     summary = services.create_national(reviewer, title="National review by job", consultation_ids=[civil.id, admins.id])
     services.update_section(summary, "3", seen_revision=summary.revision, text="Narrative **kept**.", objectives=None)

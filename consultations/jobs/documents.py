@@ -23,7 +23,11 @@ from ..permissions import can_view_consultation
 from ..summaries import exports
 from ..summaries import services as summaries
 from ..summaries.models import Summary, SummaryVersion
-from ..summaries.permissions import can_keep_national, can_read_live_summary, can_read_published_summary
+from ..summaries.permissions import (
+    can_keep_national,
+    can_read_live_summary,
+    can_read_published_summary,
+)
 from .services import JobError, Kind, Output, register
 
 # Formats made by a job (the others stream within the request).
@@ -109,7 +113,7 @@ def may_see(job, user) -> bool:
             _national(params["summary_id"])
             return can_keep_national(user)
         if params["source"] == "version":
-            _version_, _summary, consultation = _version(params["version_id"])
+            _v, _s, consultation = _version(params["version_id"])
             if consultation is None:  # a saved national summary's: reviewers and admins only
                 return can_keep_national(user)
             return can_view_consultation(user, consultation) and can_read_published_summary(user, consultation)
@@ -182,7 +186,7 @@ def _compiled(job, owner):
             raise JobError(str(_l("You may no longer read this national summary.")))
         return summaries.compile_national_summary(summary)
     if source == "version":
-        version, _summary, _consultation_ = _version(params["version_id"])
+        version, _s, _c = _version(params["version_id"])
         return summaries.Compiled.from_document(version.document)
     raise JobError(f"Unknown source {source!r}.")
 

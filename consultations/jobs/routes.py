@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..http import fail, page_number
-from . import queue, services
+from . import notify, queue, services
 from .documents import STAGES
-from .forms import RetryForm
+from .forms import NotifyForm, RetryForm
 from .models import Job
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,17 @@ def label_of(job: Job) -> str:
     except services.JobError:
         return job.kind
     return kind.label(job) if kind.label else job.kind
+
+
+def failure_reason(job: Job) -> str:
+    """Why a job failed, for the person: a job's own message (JobError, written in the
+    language of the person who asked), else a short translated reason; never a traceback."""
+    error = (job.error or "").strip()
+    if not error or error == services.UNEXPECTED:
+        return _("an unexpected error in the program")
+    if error.startswith(services.WORKER_STOPPED):
+        return _("the worker making it stopped %(n)s times", n=job.attempts)
+    return error[:300]
 
 
 def file_response(job: Job, cache: str = "private, no-cache") -> Response:
@@ -77,9 +88,11 @@ def index():
 @bp.get("/<int:job_id>")
 def show(job_id: int):
     job = _job_or_404(job_id)
+    notify_form = NotifyForm(notify=notify.wants(job, current_user))
     response = Response(render_template(
         "jobs/show.html", job=job, label=label_of(job), stage=stage_label(job), retry_form=RetryForm(),
-        refresh=REFRESH_SECONDS,
+        notify_form=notify_form, refresh=REFRESH_SECONDS,
+        reason=failure_reason(job).rstrip(". ") if job.status == "failed" else "",
     ))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -92,7 +105,7 @@ def status(job_id: int):
         status=job.status,
         progress=job.progress,
         stage=stage_label(job),
-        error=job.error if job.status == "failed" else "",
+        error=failure_reason(job) if job.status == "failed" else "",
         file=url_for("jobs.file", job_id=job.id) if job.status == "done" else None,
     )
     response.headers["Cache-Control"] = "no-store"
@@ -116,6 +129,27 @@ def retry(job_id: int):
     db.session.commit()
     services.dispatch(job_id)  # by id: reading the job again would hold SQLite's write lock
     flash(_("Trying again."), "success")
+    return redirect(url_for("jobs.show", job_id=job_id), code=303)
+
+
+@bp.post("/<int:job_id>/notify")
+def notify_me(job_id: int):
+    """Tick (or untick) "e-mail me a link when it is ready" (signed-in people only: the
+    page of a public version's file shows no such form to others)."""
+    job = _job_or_404(job_id)
+    if not current_user.is_authenticated:
+        fail(404)
+    form = NotifyForm()
+    if not form.validate_on_submit():
+        fail(400, _("Reload the page and try again."))
+    wanted = bool(form.notify.data)
+    if notify.ask(job, current_user, wanted):
+        if wanted:
+            flash(_("You will get an e-mail with a link to this page when the file is ready."), "success")
+        else:
+            flash(_("No e-mail will be sent for this file."), "info")
+    else:
+        flash(_("The file is finished already: see below."), "info")
     return redirect(url_for("jobs.show", job_id=job_id), code=303)
 
 

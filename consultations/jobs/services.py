@@ -53,6 +53,14 @@ class JobError(Exception):
     """A job that cannot run, with a message for the person who asked (shown as is)."""
 
 
+# Stored as the error of a job that failed on a bug or an unexpected condition: the person
+# is shown a translated short reason and the job's number; the technical text is only in
+# the log ("job N failed", with the traceback).
+UNEXPECTED = "An unexpected error in the program (the technical details are in the worker's log)."
+# The start of the error of a job whose worker stopped too often (recover_stale).
+WORKER_STOPPED = "The worker making this stopped"
+
+
 class RetryLater(Exception):
     """Raised by a job that failed for a passing reason (the mail server is down): it is
     queued again after ``delay`` seconds, until it has had ``max_attempts`` attempts."""
@@ -336,12 +344,29 @@ def execute(job_id: int) -> str | None:
         return None
     heartbeat = _Heartbeat(db.engine, job_id, setting("MESA_JOB_HEARTBEAT_SECONDS"))
     heartbeat.start()
+    status = None
     try:
-        return _run_claimed(job_id)
+        status = _run_claimed(job_id)
     finally:
         heartbeat.stopped.set()
         heartbeat.join(timeout=5)
-        db.session.remove() if not has_request_context() else None
+        try:
+            if status in ("done", "failed"):
+                _notify(job_id)
+        finally:
+            db.session.remove() if not has_request_context() else None
+    return status
+
+
+def _notify(job_id: int) -> None:
+    """The e-mails asked for on the page of a job that just finished (notify.py)."""
+    from . import notify
+
+    try:
+        notify.send_when_finished(job_id)
+    except Exception:  # the file is made: a mail that cannot be queued must not undo that
+        db.session.rollback()
+        log.exception("job %s: the e-mails with its link could not be queued", job_id)
 
 
 def _context(job: Job):
@@ -391,8 +416,8 @@ def _run_claimed(job_id: int) -> str:
         return _fail(job_id, str(exc))
     except Exception as exc:
         db.session.rollback()
-        log.exception("job %s failed", job_id)
-        return _fail(job_id, f"{type(exc).__name__}: {exc}")
+        log.exception("job %s (%s) failed: %s", job_id, kind_name, type(exc).__name__)
+        return _fail(job_id, UNEXPECTED)
     db.session.rollback()  # end the reading transaction before writing
     values = dict(status="done", progress=100, stage="done", finished_at=utcnow())
     if output is not None:
@@ -419,7 +444,7 @@ def recover_stale() -> dict:
     now = utcnow()
     stale = now - timedelta(seconds=setting("MESA_JOB_STALE_SECONDS"))
     counts = {"requeued": 0, "failed": 0, "redispatched": 0}
-    again = []
+    again, failed = [], []
     for job in db.session.scalars(select(Job).where(Job.status == "running", Job.heartbeat_at < stale)):
         try:
             rerun = kind_of(job).rerun_after_crash
@@ -440,9 +465,10 @@ def recover_stale() -> dict:
             job.error = (
                 "The worker stopped while sending this message; it is not sent again, so that nobody gets it twice."
                 if not rerun
-                else f"The worker making this stopped {job.attempts} times; try again later or ask the administrator."
+                else f"{WORKER_STOPPED} {job.attempts} times; try again later or ask the administrator."
             )
             counts["failed"] += 1
+            failed.append(job.id)
             log.warning("job %s (%s): its worker stopped; failed", job.id, job.kind)
     lost = now - timedelta(seconds=5 * setting("MESA_JOB_STALE_SECONDS"))
     for job_id in db.session.scalars(select(Job.id).where(Job.status == "queued", Job.heartbeat_at < lost)):
@@ -450,6 +476,8 @@ def recover_stale() -> dict:
         counts["redispatched"] += 1
     db.session.query(Job).filter(Job.id.in_(again)).update({Job.heartbeat_at: now}, synchronize_session=False)
     db.session.commit()
+    for job_id in failed:
+        _notify(job_id)
     for job_id in again:
         dispatch(job_id)
     return counts
