@@ -60,8 +60,8 @@ def test_a_reviewer_asks_for_a_large_pdf_sees_progress_and_downloads_it(app, ser
         assert data.startswith(b"%PDF")
         assert len(data) > 50_000
         assert download.suggested_filename.endswith(".pdf")
-        # "My downloads" lists it.
-        page.get_by_role("link", name="My downloads").click()
+        # "My downloads", reached from the site menu, lists it.
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="My downloads").click()
         expect()(page.get_by_role("heading", name="My downloads")).to_be_visible()
         expect()(page.locator(".cards li")).to_have_count(1)
     finally:
