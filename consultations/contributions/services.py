@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from .. import permissions
 from ..consultations.models import VISIBLE_STATES, Consultation
 from ..extensions import db
+from ..http import id_argument
 from ..markdown import MAX_MARKDOWN_LENGTH, render_markdown
 from ..reference import (
     CONTRIBUTION_KINDS,
@@ -465,10 +466,10 @@ def find_challenges(
     stmt = _open_challenges(consultation)
     q = " ".join("".join(ch for ch in (q or "") if ch.isprintable() or ch.isspace()).split())[:200]
     if q:
-        number = q.lstrip("#")
+        number = id_argument(q.lstrip("#"))  # a number a database id can be, or None
         match = Contribution.title.icontains(q, autoescape=True)
-        if number.isascii() and number.isdigit() and len(number) <= 10:
-            match = or_(match, Contribution.id == int(number))
+        if number is not None:
+            match = or_(match, Contribution.id == number)
         stmt = stmt.where(match)
     if before:
         stmt = stmt.where(Contribution.id < before)
