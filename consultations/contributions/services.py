@@ -509,6 +509,23 @@ def answering_page(challenge: Contribution, after: int | None = None, per_page: 
     return rows[:per_page], (rows[per_page - 1].id if len(rows) > per_page else None)
 
 
+def filter_contributions(stmt: Select, *, kind=None, category=None, language=None, q=None) -> Select:
+    """The list filters every contribution list shares (a consultation's, an objective's):
+    kind, stakeholder category and language when they are known values, and a text
+    search in title and body. Unknown values filter nothing."""
+    if kind in CONTRIBUTION_KINDS:
+        stmt = stmt.where(Contribution.kind == kind)
+    if category in STAKEHOLDER_CATEGORIES:
+        stmt = stmt.where(Contribution.stakeholder_category == category)
+    if language in LANGUAGES:
+        stmt = stmt.where(Contribution.language == language)
+    if q:
+        stmt = stmt.where(
+            or_(Contribution.title.icontains(q, autoescape=True), Contribution.body_md.icontains(q, autoescape=True))
+        )
+    return stmt
+
+
 def browse(
     *,
     consultation: Consultation | None = None,
@@ -530,12 +547,7 @@ def browse(
             Consultation.state.in_(VISIBLE_STATES)
         )
         stmt = stmt.options(joinedload(Contribution.consultation))
-    if kind in CONTRIBUTION_KINDS:
-        stmt = stmt.where(Contribution.kind == kind)
-    if category in STAKEHOLDER_CATEGORIES:
-        stmt = stmt.where(Contribution.stakeholder_category == category)
-    if language in LANGUAGES:
-        stmt = stmt.where(Contribution.language == language)
+    stmt = filter_contributions(stmt, kind=kind, category=category, language=language, q=q)
     if objective:
         if consultation is not None:
             # Inside one consultation the plan starts from the consultation's contributions
@@ -555,13 +567,6 @@ def browse(
                     select(ContributionObjective.contribution_id).where(ContributionObjective.objective == objective)
                 )
             )
-    if q:
-        stmt = stmt.where(
-            or_(
-                Contribution.title.icontains(q, autoescape=True),
-                Contribution.body_md.icontains(q, autoescape=True),
-            )
-        )
     return stmt.options(
         selectinload(Contribution.objectives),
     ).order_by(Contribution.created_at.desc(), Contribution.id.desc())

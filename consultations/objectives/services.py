@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..consultations.models import VISIBLE_STATES, Consultation
 from ..contributions.models import Contribution, ContributionObjective
+from ..contributions.services import filter_contributions
 from ..extensions import db
 from ..reference import CONTRIBUTION_KINDS, LANGUAGES, STAKEHOLDER_CATEGORIES
 from .models import ObjectiveCount
@@ -73,16 +74,7 @@ def _matching(number: int, *, kind=None, category=None, language=None, q=None):
         .join(Consultation, Consultation.id == Contribution.consultation_id)
         .where(Contribution.status == "active", Consultation.state.in_(VISIBLE_STATES))
     )
-    if kind in CONTRIBUTION_KINDS:
-        stmt = stmt.where(Contribution.kind == kind)
-    if category in STAKEHOLDER_CATEGORIES:
-        stmt = stmt.where(Contribution.stakeholder_category == category)
-    if language in LANGUAGES:
-        stmt = stmt.where(Contribution.language == language)
-    if q:
-        stmt = stmt.where(
-            or_(Contribution.title.icontains(q, autoescape=True), Contribution.body_md.icontains(q, autoescape=True))
-        )
+    stmt = filter_contributions(stmt, kind=kind, category=category, language=language, q=q)
     return stmt
 
 
